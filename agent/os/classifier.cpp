@@ -1,0 +1,229 @@
+#include "os/classifier.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <fmt/format.h>
+#include <linux/bpf.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <utility>
+
+#include "vmq_classify.skel.h"
+
+namespace vmq::os {
+namespace {
+
+// Per-CPU map values are laid out one per possible CPU, each padded to 8 bytes.
+template <typename Value>
+Result<std::vector<Value>> read_per_cpu(const bpf_map* map, std::uint32_t index) {
+  static_assert(sizeof(Value) % 8 == 0);
+  const int cpus = libbpf_num_possible_cpus();
+  if (cpus < 0) return fail_errno(-cpus, "counting possible CPUs");
+  std::vector<Value> values(static_cast<std::size_t>(cpus));
+  if (bpf_map__lookup_elem(map, &index, sizeof index, values.data(), values.size() * sizeof(Value), 0))
+    return fail_errno(errno, fmt::format("reading {}[{}]", bpf_map__name(map), index));
+  return values;
+}
+
+template <typename Value>
+Result<void> zero_per_cpu(const bpf_map* map, std::uint32_t index) {
+  const int cpus = libbpf_num_possible_cpus();
+  if (cpus < 0) return fail_errno(-cpus, "counting possible CPUs");
+  std::vector<Value> zeros(static_cast<std::size_t>(cpus));
+  if (bpf_map__update_elem(map, &index, sizeof index, zeros.data(), zeros.size() * sizeof(Value), 0))
+    return fail_errno(errno, fmt::format("zeroing {}[{}]", bpf_map__name(map), index));
+  return {};
+}
+
+vmq_traffic sum(const std::vector<vmq_traffic>& per_cpu) {
+  vmq_traffic total{};
+  for (const auto& t : per_cpu) {
+    total.packets += t.packets;
+    total.bytes += t.bytes;
+  }
+  return total;
+}
+
+Result<void> check_limits(const ClassifierLimits& l) {
+  if (l.max_queues < 2 || l.max_queues > VMQ_MAX_QUEUES_LIMIT)
+    return fail(Errc::invalid_argument, fmt::format("max queues {} out of range 2..{}", l.max_queues,
+                                                    VMQ_MAX_QUEUES_LIMIT));
+  if (l.max_filters < 1 || l.max_filters > VMQ_MAX_FILTERS_LIMIT)
+    return fail(Errc::invalid_argument, fmt::format("max filters {} out of range 1..{}", l.max_filters,
+                                                    VMQ_MAX_FILTERS_LIMIT));
+  if (l.rxq_count < 1 || l.rxq_count > VMQ_MAX_RXQ_LIMIT)
+    return fail(Errc::invalid_argument, fmt::format("rx queue count {} out of range 1..{}", l.rxq_count,
+                                                    VMQ_MAX_RXQ_LIMIT));
+  return {};
+}
+
+}  // namespace
+
+Result<Classifier> Classifier::load(const ClassifierLimits& limits) { return open_and_load(limits, nullptr); }
+
+Result<Classifier> Classifier::load_shadow(const Classifier& live) { return open_and_load(live.limits_, &live); }
+
+Result<Classifier> Classifier::open_and_load(const ClassifierLimits& limits, const Classifier* tables) {
+  if (auto ok = check_limits(limits); !ok) return std::unexpected(ok.error());
+  vmq_classify* skel = vmq_classify__open();
+  if (!skel) return fail_errno(errno, "opening the classifier BPF object");
+  Classifier classifier(skel, limits);  // owns skel from here on
+
+  skel->rodata->rxq_count = limits.rxq_count;
+  skel->rodata->max_frame_len = limits.max_frame_len;
+  struct Size {
+    bpf_map* map;
+    std::uint32_t entries;
+  };
+  const Size sizes[] = {
+      {skel->maps.vmq_filters, limits.max_filters},
+      {skel->maps.vmq_queues, limits.max_queues},
+      {skel->maps.vmq_xsks, limits.max_queues * limits.rxq_count},
+      {skel->maps.vmq_queue_stats, limits.max_queues},
+      {skel->maps.vmq_filter_stats, limits.max_filters + 1},
+  };
+  for (const auto& [map, entries] : sizes) {
+    if (int err = bpf_map__set_max_entries(map, entries))
+      return fail_errno(-err, fmt::format("sizing map {}", bpf_map__name(map)));
+  }
+  if (tables) {
+    const std::pair<bpf_map*, const bpf_map*> shared[] = {
+        {skel->maps.vmq_filters, tables->skel_->maps.vmq_filters},
+        {skel->maps.vmq_queues, tables->skel_->maps.vmq_queues},
+        {skel->maps.vmq_xsks, tables->skel_->maps.vmq_xsks},
+    };
+    for (const auto& [mine, theirs] : shared) {
+      if (int err = bpf_map__reuse_fd(mine, bpf_map__fd(theirs)))
+        return fail_errno(-err, fmt::format("sharing map {}", bpf_map__name(mine)));
+    }
+  }
+  if (int err = vmq_classify__load(skel)) return fail_errno(-err, "loading the classifier into the kernel");
+  return classifier;
+}
+
+Classifier::Classifier(Classifier&& other) noexcept
+    : skel_(std::exchange(other.skel_, nullptr)), limits_(other.limits_) {}
+
+Classifier& Classifier::operator=(Classifier&& other) noexcept {
+  if (this != &other) {
+    if (skel_) vmq_classify__destroy(skel_);
+    skel_ = std::exchange(other.skel_, nullptr);
+    limits_ = other.limits_;
+  }
+  return *this;
+}
+
+Classifier::~Classifier() {
+  if (skel_) vmq_classify__destroy(skel_);
+}
+
+bpf_program* Classifier::program() const { return skel_->progs.vmq_classify; }
+
+int Classifier::program_fd() const { return bpf_program__fd(skel_->progs.vmq_classify); }
+
+std::uint32_t Classifier::program_id() const {
+  bpf_prog_info info{};
+  std::uint32_t len = sizeof info;
+  if (bpf_obj_get_info_by_fd(program_fd(), &info, &len)) return 0;
+  return info.id;
+}
+
+Result<void> Classifier::put_filter(const vmq_filter_key& key, const vmq_filter_value& value) {
+  if (bpf_map__update_elem(skel_->maps.vmq_filters, &key, sizeof key, &value, sizeof value, BPF_ANY))
+    return fail_errno(errno, "writing a filter to the classifier");
+  return {};
+}
+
+Result<void> Classifier::delete_filter(const vmq_filter_key& key) {
+  if (bpf_map__delete_elem(skel_->maps.vmq_filters, &key, sizeof key, 0) && errno != ENOENT)
+    return fail_errno(errno, "deleting a filter from the classifier");
+  return {};
+}
+
+Result<void> Classifier::put_queue(std::uint32_t queue_id, const vmq_queue_entry& entry) {
+  if (bpf_map__update_elem(skel_->maps.vmq_queues, &queue_id, sizeof queue_id, &entry, sizeof entry, BPF_ANY))
+    return fail_errno(errno, fmt::format("writing queue {} to the classifier", queue_id));
+  return {};
+}
+
+Result<void> Classifier::put_socket(std::uint32_t slot, int xsk_fd) {
+  if (bpf_map__update_elem(skel_->maps.vmq_xsks, &slot, sizeof slot, &xsk_fd, sizeof xsk_fd, BPF_ANY))
+    return fail_errno(errno, fmt::format("inserting a socket in XSKMAP slot {}", slot));
+  return {};
+}
+
+Result<void> Classifier::delete_socket(std::uint32_t slot) {
+  if (bpf_map__delete_elem(skel_->maps.vmq_xsks, &slot, sizeof slot, 0) && errno != ENOENT)
+    return fail_errno(errno, fmt::format("clearing XSKMAP slot {}", slot));
+  return {};
+}
+
+Result<vmq_traffic> Classifier::queue_traffic(std::uint32_t queue_id) const {
+  auto per_cpu = read_per_cpu<vmq_traffic>(skel_->maps.vmq_queue_stats, queue_id);
+  if (!per_cpu) return std::unexpected(per_cpu.error());
+  return sum(*per_cpu);
+}
+
+Result<std::uint64_t> Classifier::filter_hits(std::uint32_t filter_id) const {
+  auto per_cpu = read_per_cpu<vmq_filter_hits>(skel_->maps.vmq_filter_stats, filter_id);
+  if (!per_cpu) return std::unexpected(per_cpu.error());
+  std::uint64_t total = 0;
+  for (const auto& h : *per_cpu) total += h.hits;
+  return total;
+}
+
+Result<DefaultTraffic> Classifier::default_traffic() const {
+  DefaultTraffic out{};
+  for (std::uint32_t reason = 0; reason < VMQ_DEFAULT_REASON_COUNT; ++reason) {
+    auto per_cpu = read_per_cpu<vmq_traffic>(skel_->maps.vmq_default_stats, reason);
+    if (!per_cpu) return std::unexpected(per_cpu.error());
+    out[reason] = sum(*per_cpu);
+  }
+  return out;
+}
+
+Result<void> Classifier::reset_queue_traffic(std::uint32_t queue_id) {
+  return zero_per_cpu<vmq_traffic>(skel_->maps.vmq_queue_stats, queue_id);
+}
+
+Result<void> Classifier::reset_filter_hits(std::uint32_t filter_id) {
+  return zero_per_cpu<vmq_filter_hits>(skel_->maps.vmq_filter_stats, filter_id);
+}
+
+Result<TestRunResult> Classifier::test_run(std::span<const std::uint8_t> frame, std::uint32_t ifindex,
+                                           std::uint32_t rxq, std::uint32_t repeat) const {
+  // The kernel refuses test input shorter than an Ethernet header. A runt
+  // frame is run behind XDP metadata (a multiple of 4 bytes, at most 32),
+  // which the program cannot see, so it gets exactly the runt bytes.
+  constexpr std::size_t eth_hlen = 14;
+  const std::size_t meta_len = frame.size() < eth_hlen ? (eth_hlen - frame.size() + 3) / 4 * 4 : 0;
+  std::vector<std::uint8_t> in(meta_len, 0);
+  in.insert(in.end(), frame.begin(), frame.end());
+  // Room for a frame that grows (a restored VLAN tag).
+  std::vector<std::uint8_t> out(in.size() + 256);
+
+  xdp_md ctx_in{};
+  ctx_in.data = static_cast<std::uint32_t>(meta_len);
+  ctx_in.data_end = static_cast<std::uint32_t>(in.size());
+  ctx_in.ingress_ifindex = ifindex;
+  ctx_in.rx_queue_index = rxq;
+  xdp_md ctx_out{};
+  LIBBPF_OPTS(bpf_test_run_opts, opts);
+  opts.data_in = in.data();
+  opts.data_size_in = static_cast<std::uint32_t>(in.size());
+  opts.data_out = out.data();
+  opts.data_size_out = static_cast<std::uint32_t>(out.size());
+  opts.ctx_in = &ctx_in;
+  opts.ctx_size_in = sizeof ctx_in;
+  opts.ctx_out = &ctx_out;
+  opts.ctx_size_out = sizeof ctx_out;
+  opts.repeat = repeat;
+  if (bpf_prog_test_run_opts(program_fd(), &opts))
+    return fail_errno(errno, "running the classifier on a test frame (BPF_PROG_TEST_RUN)");
+  out.resize(opts.data_size_out);
+  out.erase(out.begin(), out.begin() + std::min<std::size_t>(ctx_out.data, out.size()));
+  return TestRunResult{opts.retval, std::move(out), opts.duration};
+}
+
+}  // namespace vmq::os

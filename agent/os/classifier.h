@@ -1,0 +1,83 @@
+// The loaded XDP classifier of one uplink: its program and maps, behind a
+// move-only owner. Writes the tables the program reads and sums the per-CPU
+// counters it writes. Attaching it to a device is XdpAttachment's job.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "core/error.h"
+#include "vmq/abi.h"
+
+struct vmq_classify;
+struct bpf_program;
+
+namespace vmq::os {
+
+struct ClassifierLimits {
+  std::uint32_t max_queues = 256;      // queue ids 0..max_queues-1
+  std::uint32_t max_filters = 1024;    // filter ids 1..max_filters
+  std::uint32_t rxq_count = 1;         // rx queues of the uplink
+  std::uint32_t max_frame_len = 3840;  // longest frame a queue's buffer holds
+};
+
+struct TestRunResult {
+  std::uint32_t action;               // XDP_PASS, XDP_REDIRECT, ...
+  std::vector<std::uint8_t> frame;    // the frame as the program left it
+  std::uint32_t duration_ns;          // kernel-measured mean time per run
+};
+
+using DefaultTraffic = std::array<vmq_traffic, VMQ_DEFAULT_REASON_COUNT>;
+
+class Classifier {
+ public:
+  // Loads a fresh instance with its own tables and counters.
+  static Result<Classifier> load(const ClassifierLimits& limits);
+  // Loads an instance that reads the filter, queue and socket tables of
+  // `live` but counts into counters of its own: runs on it (vmqctl trace)
+  // never disturb the live statistics.
+  static Result<Classifier> load_shadow(const Classifier& live);
+
+  Classifier(Classifier&& other) noexcept;
+  Classifier& operator=(Classifier&& other) noexcept;
+  Classifier(const Classifier&) = delete;
+  Classifier& operator=(const Classifier&) = delete;
+  ~Classifier();
+
+  const ClassifierLimits& limits() const { return limits_; }
+  bpf_program* program() const;
+  int program_fd() const;
+  std::uint32_t program_id() const;
+
+  Result<void> put_filter(const vmq_filter_key& key, const vmq_filter_value& value);
+  Result<void> delete_filter(const vmq_filter_key& key);
+  Result<void> put_queue(std::uint32_t queue_id, const vmq_queue_entry& entry);
+  std::uint32_t socket_slot(std::uint32_t queue_id, std::uint32_t rxq) const {
+    return queue_id * limits_.rxq_count + rxq;
+  }
+  Result<void> put_socket(std::uint32_t slot, int xsk_fd);
+  Result<void> delete_socket(std::uint32_t slot);
+
+  Result<vmq_traffic> queue_traffic(std::uint32_t queue_id) const;
+  Result<std::uint64_t> filter_hits(std::uint32_t filter_id) const;
+  Result<DefaultTraffic> default_traffic() const;
+  // Zeroes the counters of an id about to be reused.
+  Result<void> reset_queue_traffic(std::uint32_t queue_id);
+  Result<void> reset_filter_hits(std::uint32_t filter_id);
+
+  // BPF_PROG_TEST_RUN: runs the program on `frame` as if it arrived on
+  // (ifindex, rxq); ifindex 0 means no device (rxq must then be 0).
+  Result<TestRunResult> test_run(std::span<const std::uint8_t> frame, std::uint32_t ifindex = 0,
+                                 std::uint32_t rxq = 0, std::uint32_t repeat = 1) const;
+
+ private:
+  Classifier(vmq_classify* skel, const ClassifierLimits& limits) : skel_(skel), limits_(limits) {}
+  static Result<Classifier> open_and_load(const ClassifierLimits& limits, const Classifier* tables);
+
+  vmq_classify* skel_ = nullptr;
+  ClassifierLimits limits_;
+};
+
+}  // namespace vmq::os

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * vmq's receive classifier: the VMQ receive filters of an uplink in XDP.
+ *
+ * A frame whose (destination MAC, VLAN) matches a filter of a RUNNING queue is
+ * redirected to that queue's AF_XDP socket for the rx queue it arrived on.
+ * Everything else (no filter, queue not running, broadcast, multicast,
+ * malformed, too long, no socket in the slot) is XDP_PASS: the default queue,
+ * the host's software switch. Each decision moves one per-CPU counter.
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include <xdp/xdp_helpers.h>
+
+#include "vmq/abi.h"
+
+/* Set by the agent before load. */
+const volatile __u32 rxq_count = 1;
+const volatile __u32 max_frame_len = 3840; /* receive buffer of a queue */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct vmq_filter_key);
+	__type(value, struct vmq_filter_value);
+	__uint(max_entries, 1024);
+} vmq_filters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct vmq_queue_entry);
+	__uint(max_entries, 256);
+} vmq_queues SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, 256);
+} vmq_xsks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct vmq_traffic);
+	__uint(max_entries, 256);
+} vmq_queue_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct vmq_filter_hits);
+	__uint(max_entries, 1025);
+} vmq_filter_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct vmq_traffic);
+	__uint(max_entries, VMQ_DEFAULT_REASON_COUNT);
+} vmq_default_stats SEC(".maps");
+
+/* libxdp dispatcher: run after programs of default priority (filters see
+ * frames first); XDP_PASS continues to the next program. */
+struct {
+	__uint(priority, 60);
+	__uint(XDP_PASS, 1);
+} XDP_RUN_CONFIG(vmq_classify);
+
+#define VLAN_HLEN 4
+#define MAC_PAIR_LEN 12
+
+struct vlan_tag {
+	__be16 tci;
+	__be16 inner_proto;
+};
+
+struct parsed_frame {
+	__u16 vlan;   /* outer VID, or VMQ_VLAN_UNTAGGED_OR_ZERO */
+	__u8 tagged;  /* an outer tag is present (VID 0 included) */
+};
+
+static __always_inline int is_vlan_proto(__be16 proto)
+{
+	return proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD);
+}
+
+/* Bounds-checked parse of Ethernet and up to two VLAN tags. Returns -1 when a
+ * header is cut short: the frame is never read past data_end. */
+static __always_inline int parse_frame(void *data, void *data_end, struct parsed_frame *out)
+{
+	struct ethhdr *eth = data;
+	struct vlan_tag *tag;
+	__be16 proto;
+
+	if ((void *)(eth + 1) > data_end)
+		return -1;
+	out->vlan = VMQ_VLAN_UNTAGGED_OR_ZERO;
+	out->tagged = 0;
+	proto = eth->h_proto;
+	if (!is_vlan_proto(proto))
+		return 0;
+
+	tag = (void *)(eth + 1);
+	if ((void *)(tag + 1) > data_end)
+		return -1;
+	out->tagged = 1;
+	out->vlan = bpf_ntohs(tag->tci) & 0x0fff;
+	if (!is_vlan_proto(tag->inner_proto))
+		return 0;
+	if ((void *)(tag + 2) > data_end) /* inner tag of a QinQ frame */
+		return -1;
+	return 0;
+}
+
+static __always_inline void count_traffic(void *map, __u32 index, __u64 bytes)
+{
+	struct vmq_traffic *t = bpf_map_lookup_elem(map, &index);
+
+	if (t) {
+		t->packets++;
+		t->bytes += bytes;
+	}
+}
+
+static __always_inline int to_default_queue(struct xdp_md *ctx, __u32 reason)
+{
+	count_traffic(&vmq_default_stats, reason, bpf_xdp_get_buff_len(ctx));
+	return XDP_PASS;
+}
+
+/* Moves the MAC addresses over the outer tag and drops the tag's 4 bytes. */
+static __always_inline int strip_outer_tag(struct xdp_md *ctx, __u32 *saved_tag)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u8 macs[MAC_PAIR_LEN];
+
+	if (data + MAC_PAIR_LEN + VLAN_HLEN > data_end)
+		return -1;
+	__builtin_memcpy(macs, data, MAC_PAIR_LEN);
+	__builtin_memcpy(saved_tag, data + MAC_PAIR_LEN, VLAN_HLEN);
+	__builtin_memcpy(data + VLAN_HLEN, macs, MAC_PAIR_LEN);
+	return bpf_xdp_adjust_head(ctx, VLAN_HLEN);
+}
+
+/* Undoes strip_outer_tag, so the default queue sees the frame as it came. */
+static __always_inline int restore_outer_tag(struct xdp_md *ctx, __u32 saved_tag)
+{
+	void *data, *data_end;
+	__u8 macs[MAC_PAIR_LEN];
+
+	if (bpf_xdp_adjust_head(ctx, -VLAN_HLEN))
+		return -1;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if (data + MAC_PAIR_LEN + VLAN_HLEN > data_end)
+		return -1;
+	__builtin_memcpy(macs, data + VLAN_HLEN, MAC_PAIR_LEN);
+	__builtin_memcpy(data, macs, MAC_PAIR_LEN);
+	__builtin_memcpy(data + MAC_PAIR_LEN, &saved_tag, VLAN_HLEN);
+	return 0;
+}
+
+/*
+ * The whole decision for one frame. `data_end` is ctx->data_end in production;
+ * the runt test harness (tests/bpf) passes a nearer end, because the kernel
+ * never runs an XDP program on a frame shorter than an Ethernet header.
+ */
+static __always_inline int classify(struct xdp_md *ctx, void *data, void *data_end)
+{
+	struct vmq_filter_value *filter;
+	struct vmq_queue_entry *queue;
+	struct vmq_filter_hits *hits;
+	struct vmq_filter_key key;
+	struct parsed_frame frame;
+	__u32 queue_id, filter_id, slot, len, saved_tag = 0;
+	int strip;
+
+	if (parse_frame(data, data_end, &frame) < 0)
+		return to_default_queue(ctx, VMQ_DEFAULT_MALFORMED);
+
+	__builtin_memcpy(key.mac, data, ETH_ALEN);
+	if (key.mac[0] & 1) /* group bit: broadcast and multicast */
+		return to_default_queue(ctx, VMQ_DEFAULT_BROADCAST_MULTICAST);
+	key.vlan = frame.vlan;
+
+	filter = bpf_map_lookup_elem(&vmq_filters, &key);
+	if (!filter)
+		return to_default_queue(ctx, VMQ_DEFAULT_NO_FILTER);
+	queue_id = filter->queue_id;
+	filter_id = filter->filter_id;
+
+	queue = bpf_map_lookup_elem(&vmq_queues, &queue_id);
+	if (!queue || queue->state != VMQ_QUEUE_RUNNING)
+		return to_default_queue(ctx, VMQ_DEFAULT_QUEUE_NOT_RUNNING);
+
+	strip = frame.tagged && queue->vlan_mode == VMQ_VLAN_MODE_ACCESS;
+	len = bpf_xdp_get_buff_len(ctx) - (strip ? VLAN_HLEN : 0);
+	if (len > max_frame_len)
+		return to_default_queue(ctx, VMQ_DEFAULT_OVERSIZE);
+	if (ctx->rx_queue_index >= rxq_count)
+		return to_default_queue(ctx, VMQ_DEFAULT_EMPTY_SLOT);
+
+	if (strip && strip_outer_tag(ctx, &saved_tag))
+		return to_default_queue(ctx, VMQ_DEFAULT_MALFORMED);
+
+	slot = queue_id * rxq_count + ctx->rx_queue_index;
+	if (bpf_redirect_map(&vmq_xsks, slot, XDP_PASS) != XDP_REDIRECT) {
+		if (strip && restore_outer_tag(ctx, saved_tag))
+			return XDP_ABORTED; /* cannot happen: the head room was ours */
+		return to_default_queue(ctx, VMQ_DEFAULT_EMPTY_SLOT);
+	}
+
+	count_traffic(&vmq_queue_stats, queue_id, len);
+	hits = bpf_map_lookup_elem(&vmq_filter_stats, &filter_id);
+	if (hits)
+		hits->hits++;
+	return XDP_REDIRECT;
+}
+
+SEC("xdp.frags")
+int vmq_classify(struct xdp_md *ctx)
+{
+	return classify(ctx, (void *)(long)ctx->data, (void *)(long)ctx->data_end);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs everything vmq needs to build, test and run on Debian 12, quietly.
+# Idempotent: packages already present are left alone.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake ninja-build pkg-config clang llvm
+  libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev
+  libboost-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libfmt-dev libsystemd-dev
+  googletest libgtest-dev
+  # run and test
+  xdp-tools iproute2 ethtool kmod procps tmux python3 bash-completion
+)
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "install-deps: run as root (it installs packages with apt-get)" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

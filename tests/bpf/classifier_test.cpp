@@ -1,0 +1,312 @@
+// The VMQ receive-filter rules of the XDP classifier, one case per rule, run
+// through BPF_PROG_TEST_RUN: verdict, output bytes and the counters moved.
+#include <gtest/gtest.h>
+#include <linux/bpf.h>
+
+#include "support/classifier_fixture.h"
+
+namespace vmq::test {
+namespace {
+
+const MacAddress kVm1 = mac("52:54:00:00:00:01");
+const MacAddress kVm2 = mac("52:54:00:00:00:02");
+const MacAddress kUnknown = mac("52:54:00:00:00:99");
+const MacAddress kBroadcast = mac("ff:ff:ff:ff:ff:ff");
+const MacAddress kMulticast = mac("01:00:5e:00:00:fb");
+
+constexpr std::uint32_t kQ1 = 1, kQ2 = 2;
+constexpr std::uint32_t kF1 = 1, kF2 = 2, kF3 = 3;
+
+std::vector<std::uint8_t> untagged(const MacAddress& dst) { return FrameBuilder().dst(dst).build(); }
+
+std::vector<std::uint8_t> tagged(const MacAddress& dst, std::uint16_t vid, std::uint16_t tpid = kTpid8021Q) {
+  return FrameBuilder().dst(dst).tag(vid, tpid).build();
+}
+
+// The same frame with its outer tag removed (what access mode delivers).
+std::vector<std::uint8_t> without_outer_tag(std::vector<std::uint8_t> frame) {
+  frame.erase(frame.begin() + 12, frame.begin() + 16);
+  return frame;
+}
+
+class ClassifierRules : public ClassifierFixture {};
+
+TEST_F(ClassifierRules, UntaggedFrameMatchesUntaggedOrZeroFilter) {
+  add_queue(kQ1, VMQ_QUEUE_RUNNING);
+  attach_socket(kQ1);
+  add_filter(kVm1, VMQ_VLAN_UNTAGGED_OR_ZERO, kQ1, kF1);
+  const auto frame = untagged(kVm1);
+  expect_redirect(run(frame), frame, kQ1, kF1);
+}
+
+TEST_F(ClassifierRules, VidZeroFrameMatchesUntaggedOrZeroFilter) {
+  add_queue(kQ1, VMQ_QUEUE_RUNNING, VMQ_VLAN_MODE_TRUNK);
+  attach_socket(kQ1);
+  add_filter(kVm1, VMQ_VLAN_UNTAGGED_OR_ZERO, kQ1, kF1);
+  const auto frame = tagged(kVm1, 0);
+  expect_redirect(run(frame), frame, kQ1, kF1);
+}
+
+TEST_F(ClassifierRules, VidZeroFrameIsDeliveredUntaggedInAccessMode) {
+  add_queue(kQ1, VMQ_QUEUE_RUNNING, VMQ_VLAN_MODE_ACCESS);
+  attach_socket(kQ1);
+  add_filter(kVm1, VMQ_VLAN_UNTAGGED_OR_ZERO, kQ1, kF1);
+  const auto frame = tagged(kVm1, 0);
+  expect_redirect(run(frame), without_outer_tag(frame), kQ1, kF1);
+}
+
+TEST_F(ClassifierRules, UntaggedFrameIsUnchangedInAccessMode) {
+  add_queue(kQ1, VMQ_QUEUE_RUNNING, VMQ_VLAN_MODE_ACCESS);
+  attach_socket(kQ1);
+  add_filter(kVm1, VMQ_VLAN_UNTAGGED_OR_ZERO, kQ1, kF1);
+  const auto frame = untagged(kVm1);
+  expect_redirect(run(frame), frame, kQ1, kF1);
+}
+
+TEST_F(ClassifierRules, VidNFrameKeepsItsTagInTrunkMode) {
+  add_queue(kQ1, VMQ_QUEUE_RUNNING, VMQ_VLAN_MODE_TRUNK);
+  attach_socket(kQ1);
+  add_filter(kVm1, 5, kQ1, kF1);
+  const auto frame = tagged(kVm1, 5);
+  expect_redirect(run(frame), frame, kQ1, kF1);
+}
+
+TEST_F(ClassifierRules, VidNFrameLosesItsTagInAccessMode) {
+  add_queue(kQ1, VMQ_QUEUE_RUNNING, VMQ_VLAN_MODE_ACCESS);
+  attach_socket(kQ1);
+  add_filter(kVm1, 5, kQ1, kF1);
+  const auto frame = FrameBuilder().dst(kVm1).tag(5, kTpid8021Q, 3).min_size(128).build();
+  expect_redirect(run(frame), without_outer_tag(frame), kQ1, kF1);
+}
+
+TEST_F(ClassifierRules, VlanFilterNeverMatchesUntaggedOrVidZero) {
+  add_queue(kQ1, VMQ_QUEUE_RUNNING);
+  attach_socket(kQ1);
+  add_filter(kVm1, 5, kQ1, kF1);
+  for (const auto& frame : {untagged(kVm1), tagged(kVm1, 0)}) expect_default(run(frame), frame, VMQ_DEFAULT_NO_FILTER);
+}
+
+TEST_F(ClassifierRules, UntaggedOrZeroFilterNeverMatchesVidN) {
+  add_queue(kQ1, VMQ_QUEUE_RUNNING);
+  attach_socket(kQ1);
+  add_filter(kVm1, VMQ_VLAN_UNTAGGED_OR_ZERO, kQ1, kF1);
+  const auto frame = tagged(kVm1, 5);
+  expect_default(run(frame), frame, VMQ_DEFAULT_NO_FILTER);
+}
+
+TEST_F(ClassifierRules, WrongVidGoesToDefaultQueue) {
+  add_queue(kQ1, VMQ_QUEUE_RUNNING);
+  attach_socket(kQ1);
+  add_filter(kVm1, 5, kQ1, kF1);
+  for (std::uint16_t vid : {std::uint16_t{4}, std::uint16_t{6}, std::uint16_t{4094}, std::uint16_t{4095}}) {
+    const auto frame = tagged(kVm1, vid);
+    expect_default(run(frame), frame, VMQ_DEFAULT_NO_FILTER);
+  }
+}
+
+TEST_F(ClassifierRules, SameMacOnTwoVlansGoesToTwoQueues) {
+  add_queue(kQ1, VMQ_QUEUE_RUNNING);
+  add_queue(kQ2, VMQ_QUEUE_RUNNING);
+  attach_socket(kQ1);
+  attach_socket(kQ2);
+  add_filter(kVm1, 100, kQ1, kF1);
+  add_filter(kVm1, 200, kQ2, kF2);
+  const auto f100 = tagged(kVm1, 100), f200 = tagged(kVm1, 200);
+  expect_redirect(run(f100), f100, kQ1, kF1);
+  expect_redirect(run(f200), f200, kQ2, kF2);
+}
+
+TEST_F(ClassifierRules, FiltersOfAQueueAreOred) {
+  add_queue(kQ1, VMQ_QUEUE_RUNNING);
+  attach_socket(kQ1);
+  add_filter(kVm1, 5, kQ1, kF1);
+  add_filter(kVm2, VMQ_VLAN_UNTAGGED_OR_ZERO, kQ1, kF2);
+  add_filter(kVm1, 6, kQ1, kF3);
+  const auto a = tagged(kVm1, 5), b = untagged(kVm2), c = tagged(kVm1, 6);
+  expect_redirect(run(a), a, kQ1, kF1);
+  expect_redirect(run(b), b, kQ1, kF2);
+  expect_redirect(run(c), c, kQ1, kF3);
+}
+
+TEST_F(ClassifierRules, QinQMatchesOnTheOuterTag) {
+  add_queue(kQ1, VMQ_QUEUE_RUNNING, VMQ_VLAN_MODE_TRUNK);
+  attach_socket(kQ1);
+  add_filter(kVm1, 100, kQ1, kF1);
+  for (std::uint16_t outer_tpid : {kTpid8021AD, kTpid8021Q}) {
+    const auto frame = FrameBuilder().dst(kVm1).tag(100, outer_tpid).tag(200).build();
+    expect_redirect(run(frame), frame, kQ1, kF1);
+    const auto inner_only = FrameBuilder().dst(kVm1).tag(200, outer_tpid).tag(100).build();
+    expect_default(run(inner_only), inner_only, VMQ_DEFAULT_NO_FILTER);
+  }
+}
+
+TEST_F(ClassifierRules, QinQInAccessModeStripsOnlyTheOuterTag) {
+  add_queue(kQ1, VMQ_QUEUE_RUNNING, VMQ_VLAN_MODE_ACCESS);
+  attach_socket(kQ1);
+  add_filter(kVm1, 100, kQ1, kF1);
+  const auto frame = FrameBuilder().dst(kVm1).tag(100, kTpid8021AD).tag(200).build();
+  const auto expected = without_outer_tag(frame);
+  const std::vector<std::uint8_t> inner_tag{0x81, 0x00, 0x00, 200};
+  ASSERT_TRUE(std::equal(inner_tag.begin(), inner_tag.end(), expected.begin() + 12));
+  expect_redirect(run(frame), expected, kQ1, kF1);
+}
+
+TEST_F(ClassifierRules, BroadcastAndMulticastAlwaysGoToDefaultQueue) {
+  add_queue(kQ1, VMQ_QUEUE_RUNNING);
+  attach_socket(kQ1);
+  // Even a (wrongly) installed filter for a group address never matches.
+  add_filter(kBroadcast, VMQ_VLAN_UNTAGGED_OR_ZERO, kQ1, kF1);
+  add_filter(kMulticast, 5, kQ1, kF2);
+  for (const auto& frame : {untagged(kBroadcast), tagged(kBroadcast, 5), untagged(kMulticast), tagged(kMulticast, 5)})
+    expect_default(run(frame), frame, VMQ_DEFAULT_BROADCAST_MULTICAST);
+}
+
+TEST_F(ClassifierRules, UnknownMacGoesToDefaultQueue) {
+  add_queue(kQ1, VMQ_QUEUE_RUNNING);
+  attach_socket(kQ1);
+  add_filter(kVm1, VMQ_VLAN_UNTAGGED_OR_ZERO, kQ1, kF1);
+  for (const auto& frame : {untagged(kUnknown), tagged(kUnknown, 5)}) expect_default(run(frame), frame, VMQ_DEFAULT_NO_FILTER);
+}
+
+TEST_F(ClassifierRules, TruncatedVlanHeadersAreMalformed) {
+  add_queue(kQ1, VMQ_QUEUE_RUNNING);
+  attach_socket(kQ1);
+  add_filter(kVm1, 5, kQ1, kF1);
+  const auto single = tagged(kVm1, 5);
+  for (std::size_t len = 14; len < 18; ++len) {  // cut inside the tag
+    SCOPED_TRACE(len);
+    const std::vector<std::uint8_t> cut(single.begin(), single.begin() + static_cast<long>(len));
+    expect_default(run(cut), cut, VMQ_DEFAULT_MALFORMED);
+  }
+  const auto qinq = FrameBuilder().dst(kVm1).tag(5, kTpid8021AD).tag(7).build();
+  for (std::size_t len = 18; len < 22; ++len) {  // cut inside the inner tag
+    SCOPED_TRACE(len);
+    const std::vector<std::uint8_t> cut(qinq.begin(), qinq.begin() + static_cast<long>(len));
+    expect_default(run(cut), cut, VMQ_DEFAULT_MALFORMED);
+  }
+  // The shortest complete frames are not malformed.
+  const std::vector<std::uint8_t> exact(single.begin(), single.begin() + 18);
+  expect_redirect(run(exact), exact, kQ1, kF1);
+}
+
+TEST_F(ClassifierRules, JumboFrameLongerThanAQueueBufferGoesToDefaultQueue) {
+  add_queue(kQ1, VMQ_QUEUE_RUNNING, VMQ_VLAN_MODE_ACCESS);
+  attach_socket(kQ1);
+  add_filter(kVm1, 5, kQ1, kF1);
+  const auto jumbo = FrameBuilder().dst(kVm1).tag(5).min_size(9000).build();
+  expect_default(run(jumbo), jumbo, VMQ_DEFAULT_OVERSIZE);
+  // A frame that fits once its tag is stripped is delivered.
+  const auto fits = FrameBuilder().dst(kVm1).tag(5).min_size(limits().max_frame_len + 4).build();
+  expect_redirect(run(fits), without_outer_tag(fits), kQ1, kF1);
+}
+
+TEST_F(ClassifierRules, JumboFrameWithoutFilterGoesToDefaultQueue) {
+  const auto jumbo = FrameBuilder().dst(kUnknown).min_size(9000).build();
+  expect_default(run(jumbo), jumbo, VMQ_DEFAULT_NO_FILTER);
+}
+
+TEST_F(ClassifierRules, OnlyARunningQueueReceives) {
+  for (auto state : {VMQ_QUEUE_UNDEFINED, VMQ_QUEUE_ALLOCATED, VMQ_QUEUE_SET, VMQ_QUEUE_PAUSED,
+                     VMQ_QUEUE_DMA_STOPPED, VMQ_QUEUE_FREEING}) {
+    SCOPED_TRACE(state);
+    add_queue(kQ1, state);
+    attach_socket(kQ1);
+    add_filter(kVm1, 5, kQ1, kF1);
+    const auto frame = tagged(kVm1, 5);
+    expect_default(run(frame), frame, VMQ_DEFAULT_QUEUE_NOT_RUNNING);
+  }
+  add_queue(kQ1, VMQ_QUEUE_RUNNING);
+  const auto frame = tagged(kVm1, 5);
+  expect_redirect(run(frame), frame, kQ1, kF1);
+}
+
+TEST_F(ClassifierRules, FilterOfAQueueNeverWrittenIsNotRunning) {
+  add_filter(kVm1, 5, kQ1, kF1);  // queue table entry still zero: UNDEFINED
+  const auto frame = tagged(kVm1, 5);
+  expect_default(run(frame), frame, VMQ_DEFAULT_QUEUE_NOT_RUNNING);
+}
+
+TEST_F(ClassifierRules, EmptySocketSlotFallsBackToDefaultQueue) {
+  add_queue(kQ1, VMQ_QUEUE_RUNNING, VMQ_VLAN_MODE_TRUNK);
+  add_filter(kVm1, 5, kQ1, kF1);
+  const auto frame = tagged(kVm1, 5);
+  expect_default(run(frame), frame, VMQ_DEFAULT_EMPTY_SLOT);
+}
+
+TEST_F(ClassifierRules, EmptySlotInAccessModeRestoresTheTag) {
+  add_queue(kQ1, VMQ_QUEUE_RUNNING, VMQ_VLAN_MODE_ACCESS);
+  add_filter(kVm1, 5, kQ1, kF1);
+  const auto frame = FrameBuilder().dst(kVm1).tag(5, kTpid8021Q, 6).build();
+  expect_default(run(frame), frame, VMQ_DEFAULT_EMPTY_SLOT);
+}
+
+TEST_F(ClassifierRules, SocketRemovedFallsBackToDefaultQueue) {
+  add_queue(kQ1, VMQ_QUEUE_RUNNING);
+  attach_socket(kQ1);
+  add_filter(kVm1, 5, kQ1, kF1);
+  const auto frame = tagged(kVm1, 5);
+  expect_redirect(run(frame), frame, kQ1, kF1);
+  ASSERT_TRUE(classifier_->delete_socket(classifier_->socket_slot(kQ1, 0)));
+  expect_default(run(frame), frame, VMQ_DEFAULT_EMPTY_SLOT);
+}
+
+TEST_F(ClassifierRules, DeletedFilterStopsMatching) {
+  add_queue(kQ1, VMQ_QUEUE_RUNNING);
+  attach_socket(kQ1);
+  add_filter(kVm1, 5, kQ1, kF1);
+  vmq_filter_key key{{0x52, 0x54, 0, 0, 0, 1}, 5};
+  ASSERT_TRUE(classifier_->delete_filter(key));
+  const auto frame = tagged(kVm1, 5);
+  expect_default(run(frame), frame, VMQ_DEFAULT_NO_FILTER);
+}
+
+// With several rx queues, a queue owns one slot per rx queue.
+class MultiQueueClassifier : public ClassifierFixture {
+ protected:
+  os::ClassifierLimits limits() const override { return {16, 64, 4, 3840}; }
+};
+
+TEST_F(MultiQueueClassifier, RedirectUsesTheSlotOfTheArrivalRxQueue) {
+  EXPECT_EQ(classifier_->socket_slot(3, 0), 12u);
+  EXPECT_EQ(classifier_->socket_slot(3, 2), 14u);
+  add_queue(3, VMQ_QUEUE_RUNNING);
+  add_filter(kVm1, 5, 3, kF1);
+  attach_socket(3, 1);  // a socket for rx queue 1 only: rx queue 0 has none
+  const auto frame = tagged(kVm1, 5);
+  expect_default(run(frame), frame, VMQ_DEFAULT_EMPTY_SLOT);  // arrives on rx queue 0
+  attach_socket(3, 0);
+  expect_redirect(run(frame), frame, 3, kF1);
+}
+
+TEST_F(ClassifierRules, ShadowInstanceSharesTablesButNotCounters) {
+  add_queue(kQ1, VMQ_QUEUE_RUNNING);
+  attach_socket(kQ1);
+  add_filter(kVm1, 5, kQ1, kF1);
+  auto shadow = os::Classifier::load_shadow(*classifier_);
+  ASSERT_TRUE(shadow) << shadow.error().message;
+  const auto frame = tagged(kVm1, 5);
+  const auto before = snapshot();
+  auto result = shadow->test_run(frame);
+  ASSERT_TRUE(result) << result.error().message;
+  EXPECT_EQ(result->action, XDP_REDIRECT);
+  EXPECT_EQ(shadow->queue_traffic(kQ1)->packets, 1u);
+  EXPECT_EQ(shadow->filter_hits(kF1).value(), 1u);
+  const auto after = snapshot();
+  EXPECT_EQ(after.queues.at(kQ1).packets, before.queues.at(kQ1).packets) << "live counters untouched";
+}
+
+TEST_F(ClassifierRules, ResetCountersZeroesAReusedId) {
+  add_queue(kQ1, VMQ_QUEUE_RUNNING);
+  attach_socket(kQ1);
+  add_filter(kVm1, 5, kQ1, kF1);
+  const auto frame = tagged(kVm1, 5);
+  run(frame);
+  ASSERT_EQ(classifier_->queue_traffic(kQ1)->packets, 1u);
+  ASSERT_TRUE(classifier_->reset_queue_traffic(kQ1));
+  ASSERT_TRUE(classifier_->reset_filter_hits(kF1));
+  EXPECT_EQ(classifier_->queue_traffic(kQ1)->packets, 0u);
+  EXPECT_EQ(classifier_->filter_hits(kF1).value(), 0u);
+}
+
+}  // namespace
+}  // namespace vmq::test
