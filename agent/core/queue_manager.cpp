@@ -1,0 +1,409 @@
+#include "core/queue_manager.h"
+
+#include <algorithm>
+#include <bit>
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "core/names.h"
+
+namespace vmq {
+
+QueueManager::QueueManager(QueueLimits limits, Placement placement, Dataplane& dataplane, QueueEvents* events)
+    : limits_(limits),
+      placement_(std::move(placement)),
+      dataplane_(dataplane),
+      events_(events),
+      queue_ids_(1, limits.max_queues),
+      filter_ids_(1, limits.max_filters) {}
+
+// ---- lookups ---------------------------------------------------------------
+
+const Queue* QueueManager::queue(QueueId id) const {
+  auto it = queues_.find(id);
+  return it == queues_.end() ? nullptr : &it->second;
+}
+
+const Filter* QueueManager::filter(FilterId id) const {
+  auto it = filters_.find(id);
+  return it == filters_.end() ? nullptr : &it->second;
+}
+
+Result<Queue*> QueueManager::mutable_queue(QueueId id) {
+  auto it = queues_.find(id);
+  if (it == queues_.end()) return fail(Errc::not_found, fmt::format("no queue with id {}", id));
+  return &it->second;
+}
+
+Result<const Queue*> QueueManager::find(std::string_view name_or_id) const {
+  QueueId id = 0;
+  auto [end, ec] = std::from_chars(name_or_id.data(), name_or_id.data() + name_or_id.size(), id);
+  if (ec == std::errc{} && end == name_or_id.data() + name_or_id.size()) {
+    if (id == VMQ_DEFAULT_QUEUE_ID)
+      return fail(Errc::invalid_argument, "queue 0 is the default queue (the host's switch): it has no settings");
+    if (const Queue* q = queue(id)) return q;
+    return fail(Errc::not_found, fmt::format("no queue with id {}", id));
+  }
+  for (const auto& [qid, q] : queues_)
+    if (q.name == name_or_id) return &q;
+  return fail(Errc::not_found, fmt::format("no queue named '{}'", name_or_id));
+}
+
+std::vector<const Queue*> QueueManager::queues() const {
+  std::vector<const Queue*> out;
+  for (const auto& [id, q] : queues_) out.push_back(&q);
+  return out;
+}
+
+std::vector<const Filter*> QueueManager::filters_of(QueueId queue_id) const {
+  std::vector<const Filter*> out;
+  if (const Queue* q = queue(queue_id))
+    for (FilterId f : q->filters) out.push_back(&filters_.at(f));
+  return out;
+}
+
+std::map<unsigned, unsigned> QueueManager::queues_per_cpu() const {
+  std::map<unsigned, unsigned> load;
+  for (const auto& [id, q] : queues_) ++load[q.cpu];
+  return load;
+}
+
+// ---- state machine plumbing ----------------------------------------------
+
+Result<QueueState> QueueManager::check_transition(const Queue& q, QueueEvent event) const {
+  if (auto next = next_state(q.state, event)) return *next;
+  return fail(Errc::invalid_state, fmt::format("queue {}: cannot {} a queue in state {}", q.name, to_string(event),
+                                               to_string(q.state)));
+}
+
+void QueueManager::enter(Queue& q, QueueState next) {
+  const QueueState from = q.state;
+  q.state = next;
+  if (events_ && from != next) events_->state_changed(q, from, next);
+}
+
+bool QueueManager::started(const Queue& q) const {
+  return q.state == QueueState::running || q.state == QueueState::paused || q.state == QueueState::dma_stopped ||
+         q.state == QueueState::freeing;
+}
+
+QueueSpec QueueManager::spec_of(const Queue& q) {
+  return QueueSpec{q.id, q.uplink, q.port, q.cpu, q.frames, q.vlan_mode};
+}
+
+Result<void> QueueManager::publish(const Queue& q) {
+  return dataplane_.publish_queue_state(spec_of(q), to_abi(q.visible_state()));
+}
+
+Result<std::uint32_t> QueueManager::frames_for(std::optional<std::uint32_t> hint) const {
+  if (!hint) return limits_.frames_default;
+  if (*hint == 0 || *hint > limits_.frames_max)
+    return fail(Errc::invalid_argument,
+                fmt::format("frames {} out of range 1..{}", *hint, limits_.frames_max));
+  // Ring sizes are powers of two: the actual count is within 1x..2x the hint.
+  return std::bit_ceil(std::max(*hint, limits_.frames_min));
+}
+
+Result<void> QueueManager::check_unique(const QueueParams& params) const {
+  for (const auto& [id, q] : queues_) {
+    if (q.name == params.name)
+      return fail(Errc::conflict, fmt::format("queue {}: the name is already used by queue {}", params.name, id));
+    if (q.port == params.port)
+      return fail(Errc::conflict, fmt::format("queue {}: port {} already delivers for queue {} (id {})", params.name,
+                                              params.port, q.name, id));
+  }
+  return {};
+}
+
+// ---- NDIS operations -----------------------------------------------------
+
+Result<QueueId> QueueManager::allocate(const QueueParams& params, std::optional<QueueId> id) {
+  if (auto ok = check_queue_name(params.name); !ok) return std::unexpected(ok.error());
+  if (auto ok = check_vm_name(params.vm); !ok) return std::unexpected(ok.error());
+  if (auto ok = check_ifname(params.port, "port"); !ok) return std::unexpected(ok.error());
+  if (auto ok = check_ifname(params.uplink, "uplink"); !ok) return std::unexpected(ok.error());
+  const auto uplinks = dataplane_.uplinks();
+  if (std::ranges::none_of(uplinks, [&](const UplinkInfo& u) { return u.name == params.uplink; })) {
+    std::string known;
+    for (const auto& u : uplinks) known += (known.empty() ? "" : ", ") + u.name;
+    return fail(Errc::not_found, fmt::format("queue {}: uplink {} is not managed by vmqd (configured uplinks: {})",
+                                             params.name, params.uplink, known.empty() ? "none" : known));
+  }
+  if (params.port == params.uplink)
+    return fail(Errc::invalid_argument, fmt::format("queue {}: the port cannot be the uplink", params.name));
+  if (auto ok = check_unique(params); !ok) return std::unexpected(ok.error());
+  if (auto ok = dataplane_.check_port(params.port); !ok)
+    return fail(ok.error().code, fmt::format("queue {}: {}", params.name, ok.error().message));
+  auto frames = frames_for(params.frames);
+  if (!frames) return std::unexpected(frames.error());
+  unsigned cpu = 0;
+  if (params.cpu) {
+    auto checked = placement_.check(*params.cpu);
+    if (!checked) return fail(checked.error().code, fmt::format("queue {}: {}", params.name, checked.error().message));
+    cpu = *checked;
+  } else {
+    cpu = placement_.least_loaded(queues_per_cpu());
+  }
+
+  std::optional<QueueId> new_id;
+  if (id) {
+    if (!queue_ids_.acquire(*id))
+      return fail(Errc::conflict, fmt::format("queue {}: id {} is taken or out of range", params.name, *id));
+    new_id = *id;
+  } else {
+    new_id = queue_ids_.acquire();
+  }
+  if (!new_id)
+    return fail(Errc::limit_reached, fmt::format("queue {}: all {} queues are allocated (max_queues)", params.name,
+                                                 limits_.max_queues));
+
+  Queue& q = queues_[*new_id];
+  q = Queue{*new_id, params.name, params.vm, params.uplink, params.port, cpu, *frames, params.vlan_mode,
+            QueueState::undefined, false, {}, {}};
+  enter(q, QueueState::allocated);
+  if (auto ok = publish(q); !ok) {
+    queues_.erase(*new_id);
+    queue_ids_.release(*new_id);
+    return std::unexpected(ok.error());
+  }
+  return *new_id;
+}
+
+Result<FilterId> QueueManager::set_filter(QueueId queue_id, const FilterMatch& match, std::optional<FilterId> id) {
+  auto q = mutable_queue(queue_id);
+  if (!q) return std::unexpected(q.error());
+  Queue& queue = **q;
+  auto next = check_transition(queue, QueueEvent::set_filter);
+  if (!next) return std::unexpected(next.error());
+
+  const FilterKey key{queue.uplink, match.mac, match.vlan};
+  if (auto it = filter_by_key_.find(key); it != filter_by_key_.end()) {
+    const Filter& other = filters_.at(it->second);
+    return fail(Errc::conflict, fmt::format("queue {}: {} is already used by queue {} (filter {})", queue.name,
+                                            match.describe(), queues_.at(other.queue).name, other.id));
+  }
+  std::optional<FilterId> new_id;
+  if (id) {
+    if (!filter_ids_.acquire(*id))
+      return fail(Errc::conflict, fmt::format("queue {}: filter id {} is taken or out of range", queue.name, *id));
+    new_id = *id;
+  } else {
+    new_id = filter_ids_.acquire();
+  }
+  if (!new_id)
+    return fail(Errc::limit_reached, fmt::format("queue {}: all {} filters are in use (max_filters)", queue.name,
+                                                 limits_.max_filters));
+  if (auto ok = dataplane_.install_filter(queue.uplink, match, queue.id, *new_id); !ok) {
+    filter_ids_.release(*new_id);
+    return std::unexpected(ok.error());
+  }
+  filters_[*new_id] = Filter{*new_id, queue.id, match};
+  filter_by_key_[key] = *new_id;
+  queue.filters.push_back(*new_id);
+  const QueueState before = queue.state;
+  enter(queue, *next);
+  if (before != *next) {
+    if (auto ok = publish(queue); !ok) return std::unexpected(ok.error());
+  }
+  return *new_id;
+}
+
+Result<void> QueueManager::clear_filter(FilterId filter_id) {
+  auto it = filters_.find(filter_id);
+  if (it == filters_.end()) return fail(Errc::not_found, fmt::format("no filter with id {}", filter_id));
+  const Filter f = it->second;
+  Queue& queue = queues_.at(f.queue);
+  const auto event = queue.filters.size() == 1 ? QueueEvent::clear_last_filter : QueueEvent::clear_filter;
+  // Clearing the filters of an operator-paused queue is allowed: it is
+  // paused for the classifier, running for the state machine.
+  auto next = check_transition(queue, event);
+  if (!next) return std::unexpected(next.error());
+
+  if (auto ok = dataplane_.remove_filter(queue.uplink, f.match); !ok) return std::unexpected(ok.error());
+  filter_by_key_.erase(FilterKey{queue.uplink, f.match.mac, f.match.vlan});
+  filters_.erase(it);
+  filter_ids_.release(filter_id);
+  std::erase(queue.filters, filter_id);
+  const QueueState before = queue.state;
+  enter(queue, *next);
+  if (queue.filters.empty()) queue.paused_by_operator = false;
+  if (before != *next) return publish(queue);
+  return {};
+}
+
+Result<void> QueueManager::complete(QueueId queue_id) {
+  auto q = mutable_queue(queue_id);
+  if (!q) return std::unexpected(q.error());
+  Queue& queue = **q;
+  auto next = check_transition(queue, QueueEvent::allocation_complete);
+  if (!next) return std::unexpected(next.error());
+  if (auto ok = dataplane_.start_queue(spec_of(queue)); !ok) {
+    queue.last_error = ok.error().message;
+    return fail(ok.error().code, fmt::format("queue {}: {}", queue.name, ok.error().message));
+  }
+  queue.last_error.clear();
+  enter(queue, *next);
+  return publish(queue);
+}
+
+Result<DrainResult> QueueManager::free(QueueId queue_id) {
+  auto q = mutable_queue(queue_id);
+  if (!q) return std::unexpected(q.error());
+  Queue& queue = **q;
+  if (!queue.filters.empty())
+    return fail(Errc::invalid_state, fmt::format("queue {}: cannot free a queue with {} filter(s): clear them first",
+                                                 queue.name, queue.filters.size()));
+  auto next = check_transition(queue, QueueEvent::free);
+  if (!next) return std::unexpected(next.error());
+
+  const bool had_resources = started(queue);
+  enter(queue, *next);  // DMA stopped: the classifier stops matching the queue
+  // The queue has no filters left, so no frame can reach it whatever the
+  // classifier's copy of its state says: a failed write changes nothing.
+  (void)publish(queue);
+  DrainResult drained;
+  std::optional<Error> drain_error;
+  if (had_resources) {
+    auto result = dataplane_.drain_queue(queue.id, limits_.drain_timeout);
+    if (result)
+      drained = *result;
+    else
+      drain_error = result.error();
+  }
+  if (events_) events_->dma_stopped(queue);
+  enter(queue, QueueState::freeing);
+  if (had_resources) dataplane_.stop_queue(queue.id);
+  enter(queue, QueueState::undefined);
+  (void)publish(queue);
+  queue_ids_.release(queue.id);
+  queues_.erase(queue_id);
+  if (drain_error) return std::unexpected(*drain_error);
+  return drained;
+}
+
+// ---- operator conveniences -----------------------------------------------
+
+Result<QueueId> QueueManager::create(const QueueParams& params, const std::vector<FilterMatch>& matches) {
+  auto id = allocate(params);
+  if (!id) return id;
+  auto undo = [&](const Error& error) -> Result<QueueId> {
+    (void)remove(*id);
+    return std::unexpected(error);
+  };
+  for (const FilterMatch& m : matches) {
+    if (auto f = set_filter(*id, m); !f) return undo(f.error());
+  }
+  if (auto ok = complete(*id); !ok) return undo(ok.error());
+  return id;
+}
+
+Result<DrainResult> QueueManager::remove(QueueId queue_id) {
+  auto q = mutable_queue(queue_id);
+  if (!q) return std::unexpected(q.error());
+  if (!parameters_accessible((*q)->state))
+    return fail(Errc::invalid_state,
+                fmt::format("queue {}: already being freed (state {})", (*q)->name, to_string((*q)->state)));
+  const std::vector<FilterId> filters = (*q)->filters;
+  for (auto it = filters.rbegin(); it != filters.rend(); ++it) {
+    if (auto ok = clear_filter(*it); !ok) return std::unexpected(ok.error());
+  }
+  return free(queue_id);
+}
+
+Result<void> QueueManager::restore(const Queue& saved, const std::vector<Filter>& filters) {
+  const QueueParams params{saved.name, saved.vm, saved.uplink, saved.port, saved.cpu, saved.frames, saved.vlan_mode};
+  auto id = allocate(params, saved.id);
+  if (!id) return std::unexpected(id.error());
+  for (const Filter& f : filters) {
+    if (auto ok = set_filter(*id, f.match, f.id); !ok) {
+      (void)remove(*id);
+      return std::unexpected(ok.error());
+    }
+  }
+  if (auto ok = complete(*id); !ok) return {};  // kept, with last_error, for the operator to see
+  if (saved.paused_by_operator && !filters.empty()) return pause(*id);
+  return {};
+}
+
+Result<void> QueueManager::pause(QueueId queue_id) {
+  auto q = mutable_queue(queue_id);
+  if (!q) return std::unexpected(q.error());
+  Queue& queue = **q;
+  if (queue.state != QueueState::running)
+    return fail(Errc::invalid_state,
+                fmt::format("queue {}: only a running queue can be paused (state {})", queue.name,
+                            to_string(queue.visible_state())));
+  if (queue.paused_by_operator) return {};
+  queue.paused_by_operator = true;
+  if (auto ok = publish(queue); !ok) {
+    queue.paused_by_operator = false;
+    return ok;
+  }
+  if (events_) events_->state_changed(queue, QueueState::running, QueueState::paused);
+  return {};
+}
+
+Result<void> QueueManager::resume(QueueId queue_id) {
+  auto q = mutable_queue(queue_id);
+  if (!q) return std::unexpected(q.error());
+  Queue& queue = **q;
+  if (queue.state == QueueState::allocated || queue.state == QueueState::set) return complete(queue_id);
+  if (queue.state == QueueState::paused)
+    return fail(Errc::invalid_state, fmt::format("queue {}: has no filters: add one to make it run", queue.name));
+  if (queue.state != QueueState::running)
+    return fail(Errc::invalid_state,
+                fmt::format("queue {}: cannot resume a queue in state {}", queue.name, to_string(queue.state)));
+  if (!queue.paused_by_operator) return {};
+  queue.paused_by_operator = false;
+  if (auto ok = publish(queue); !ok) {
+    queue.paused_by_operator = true;
+    return ok;
+  }
+  if (events_) events_->state_changed(queue, QueueState::paused, QueueState::running);
+  return {};
+}
+
+Result<void> QueueManager::set_cpu(QueueId queue_id, unsigned cpu) {
+  auto q = mutable_queue(queue_id);
+  if (!q) return std::unexpected(q.error());
+  Queue& queue = **q;
+  if (!parameters_accessible(queue.state))
+    return fail(Errc::invalid_state, fmt::format("queue {}: cannot change parameters in state {}", queue.name,
+                                                 to_string(queue.state)));
+  auto checked = placement_.check(cpu);
+  if (!checked) return fail(checked.error().code, fmt::format("queue {}: {}", queue.name, checked.error().message));
+  if (cpu == queue.cpu) return {};
+  if (started(queue)) {
+    if (auto ok = dataplane_.move_queue(queue.id, cpu); !ok) return ok;
+  }
+  queue.cpu = cpu;
+  return {};
+}
+
+Result<void> QueueManager::rename(QueueId queue_id, const std::string& name) {
+  auto q = mutable_queue(queue_id);
+  if (!q) return std::unexpected(q.error());
+  if (auto ok = check_queue_name(name); !ok) return ok;
+  if (!parameters_accessible((*q)->state))
+    return fail(Errc::invalid_state, fmt::format("queue {}: cannot change parameters in state {}", (*q)->name,
+                                                 to_string((*q)->state)));
+  for (const auto& [id, other] : queues_)
+    if (id != queue_id && other.name == name)
+      return fail(Errc::conflict, fmt::format("queue {}: the name {} is already used by queue {}", (*q)->name, name, id));
+  (*q)->name = name;
+  return {};
+}
+
+Result<void> QueueManager::set_vm(QueueId queue_id, const std::string& vm) {
+  auto q = mutable_queue(queue_id);
+  if (!q) return std::unexpected(q.error());
+  if (auto ok = check_vm_name(vm); !ok) return ok;
+  if (!parameters_accessible((*q)->state))
+    return fail(Errc::invalid_state, fmt::format("queue {}: cannot change parameters in state {}", (*q)->name,
+                                                 to_string((*q)->state)));
+  (*q)->vm = vm;
+  return {};
+}
+
+}  // namespace vmq

@@ -1,0 +1,105 @@
+// The agent's queues and filters: NDIS operations (allocate, set and clear
+// filters, complete, free) checked against the state machine, plus the
+// operator's one-step conveniences. Owns the records; drives the dataplane
+// through the Dataplane seam. Every refused request changes nothing.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+#include "core/dataplane.h"
+#include "core/id_allocator.h"
+#include "core/placement.h"
+#include "core/queue.h"
+
+namespace vmq {
+
+struct QueueLimits {
+  std::uint32_t max_queues = 64;     // VM queues; the default queue 0 is extra
+  std::uint32_t max_filters = 1024;  // across all queues
+  std::uint32_t frames_min = 64;
+  std::uint32_t frames_max = 4096;
+  std::uint32_t frames_default = 512;
+  std::chrono::milliseconds drain_timeout{2000};
+};
+
+// Notified of what the state machine does (the service logs it).
+class QueueEvents {
+ public:
+  virtual ~QueueEvents() = default;
+  virtual void state_changed(const Queue& queue, QueueState from, QueueState to) = 0;
+  // NDIS_STATUS_RECEIVE_QUEUE_STATE(DmaStopped): once per freed queue.
+  virtual void dma_stopped(const Queue& queue) = 0;
+};
+
+class QueueManager {
+ public:
+  QueueManager(QueueLimits limits, Placement placement, Dataplane& dataplane, QueueEvents* events = nullptr);
+
+  // NDIS operations. `id` is given only when restoring saved state.
+  Result<QueueId> allocate(const QueueParams& params, std::optional<QueueId> id = std::nullopt);
+  Result<FilterId> set_filter(QueueId queue, const FilterMatch& match, std::optional<FilterId> id = std::nullopt);
+  Result<void> clear_filter(FilterId filter);
+  Result<void> complete(QueueId queue);
+  Result<DrainResult> free(QueueId queue);
+
+  // Allocate, set every filter and complete, or leave nothing behind.
+  Result<QueueId> create(const QueueParams& params, const std::vector<FilterMatch>& filters);
+  // Clear every filter (new frames take the default path), deliver what the
+  // queue holds, then free it.
+  Result<DrainResult> remove(QueueId queue);
+  // Re-creates a saved queue with its ids. A queue whose allocation cannot
+  // complete (its port is gone, say) stays allocated with last_error set.
+  Result<void> restore(const Queue& saved, const std::vector<Filter>& filters);
+
+  // The operator's pause keeps the filters but stops matching them.
+  Result<void> pause(QueueId queue);
+  // Ends an operator pause; on a queue whose allocation did not complete,
+  // retries the completion.
+  Result<void> resume(QueueId queue);
+  Result<void> set_cpu(QueueId queue, unsigned cpu);
+  Result<void> rename(QueueId queue, const std::string& name);
+  Result<void> set_vm(QueueId queue, const std::string& vm);
+
+  // A queue by name or by decimal id.
+  Result<const Queue*> find(std::string_view name_or_id) const;
+  const Queue* queue(QueueId id) const;
+  const Filter* filter(FilterId id) const;
+  std::vector<const Queue*> queues() const;  // by id
+  std::vector<const Filter*> filters_of(QueueId queue) const;
+  std::size_t filter_count() const { return filters_.size(); }
+  std::map<unsigned, unsigned> queues_per_cpu() const;
+
+  const QueueLimits& limits() const { return limits_; }
+  const Placement& placement() const { return placement_; }
+  Dataplane& dataplane() { return dataplane_; }
+  const Dataplane& dataplane() const { return dataplane_; }
+
+ private:
+  using FilterKey = std::tuple<std::string, MacAddress, std::uint16_t>;  // uplink, MAC, VLAN
+
+  Result<Queue*> mutable_queue(QueueId id);
+  Result<QueueState> check_transition(const Queue& queue, QueueEvent event) const;
+  void enter(Queue& queue, QueueState next);
+  Result<void> publish(const Queue& queue);
+  Result<std::uint32_t> frames_for(std::optional<std::uint32_t> hint) const;
+  Result<void> check_unique(const QueueParams& params) const;
+  static QueueSpec spec_of(const Queue& queue);
+  bool started(const Queue& queue) const;
+
+  QueueLimits limits_;
+  Placement placement_;
+  Dataplane& dataplane_;
+  QueueEvents* events_;
+  IdAllocator queue_ids_;
+  IdAllocator filter_ids_;
+  std::map<QueueId, Queue> queues_;
+  std::map<FilterId, Filter> filters_;
+  std::map<FilterKey, FilterId> filter_by_key_;
+};
+
+}  // namespace vmq

@@ -1,0 +1,93 @@
+// A Dataplane that records what the agent asked of it and can be told to
+// fail: the seam through which the core logic is tested without root.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/dataplane.h"
+
+namespace vmq::test {
+
+class FakeDataplane : public Dataplane {
+ public:
+  struct Installed {
+    QueueId queue;
+    FilterId filter;
+  };
+
+  std::vector<UplinkInfo> uplink_list{{"uplink0", 1, "native", "bpf-link", 42, false, {}, 3840}};
+  std::set<std::string> ports{"port1", "port2", "port3", "port4"};
+  std::map<QueueId, QueueSpec> started;            // queues with sockets and a worker
+  std::map<QueueId, vmq_queue_state> published;    // the classifier's view
+  std::map<std::pair<std::string, std::string>, Installed> filters;  // (uplink, match) -> filter
+  std::vector<std::string> calls;                  // every call, in order
+  std::set<std::string> fail_next;                 // names of calls that fail once
+  std::uint64_t frames_in_ring = 0;                // delivered by the next drain
+
+  std::vector<UplinkInfo> uplinks() const override { return uplink_list; }
+
+  Result<void> check_port(std::string_view port) const override {
+    if (!ports.contains(std::string(port)))
+      return fail(Errc::not_found, "port " + std::string(port) + " does not exist");
+    return {};
+  }
+
+  Result<void> start_queue(const QueueSpec& spec) override {
+    if (auto e = injected("start_queue")) return *e;
+    started[spec.id] = spec;
+    return {};
+  }
+
+  Result<void> publish_queue_state(const QueueSpec& spec, vmq_queue_state state) override {
+    if (auto e = injected("publish_queue_state")) return *e;
+    published[spec.id] = state;
+    return {};
+  }
+
+  Result<void> install_filter(std::string_view uplink, const FilterMatch& match, QueueId queue,
+                              FilterId filter) override {
+    if (auto e = injected("install_filter")) return *e;
+    filters[{std::string(uplink), match.describe()}] = {queue, filter};
+    return {};
+  }
+
+  Result<void> remove_filter(std::string_view uplink, const FilterMatch& match) override {
+    if (auto e = injected("remove_filter")) return *e;
+    filters.erase({std::string(uplink), match.describe()});
+    return {};
+  }
+
+  Result<void> move_queue(QueueId queue, unsigned cpu) override {
+    if (auto e = injected("move_queue")) return *e;
+    started.at(queue).cpu = cpu;
+    return {};
+  }
+
+  Result<DrainResult> drain_queue(QueueId queue, std::chrono::milliseconds) override {
+    if (auto e = injected("drain_queue")) return std::unexpected(e->error());
+    calls.push_back("drained " + std::to_string(queue));
+    return DrainResult{std::exchange(frames_in_ring, 0), std::chrono::microseconds(5)};
+  }
+
+  void stop_queue(QueueId queue) override {
+    calls.push_back("stop_queue");
+    started.erase(queue);
+  }
+
+  Result<QueueStats> queue_stats(QueueId) const override { return QueueStats{}; }
+  Result<std::uint64_t> filter_hits(std::string_view, FilterId) const override { return 0; }
+  Result<DefaultQueueStats> default_queue_stats(std::string_view) const override { return DefaultQueueStats{}; }
+  Result<UmemStats> umem_stats(std::string_view) const override { return UmemStats{}; }
+
+ private:
+  std::optional<std::unexpected<Error>> injected(const std::string& call) {
+    calls.push_back(call);
+    if (fail_next.erase(call)) return std::unexpected(Error{Errc::system, call + " failed (injected)"});
+    return std::nullopt;
+  }
+};
+
+}  // namespace vmq::test

@@ -1,0 +1,380 @@
+// The agent's queue logic against a fake dataplane: NDIS transitions, filter
+// rules, limits, placement, and that a refused request changes nothing.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "core/queue_manager.h"
+#include "unit/fake_dataplane.h"
+
+namespace vmq {
+namespace {
+
+using test::FakeDataplane;
+
+MacAddress mac(const char* text) { return *MacAddress::parse(text); }
+FilterMatch match(const char* m, std::optional<long> vlan = std::nullopt) { return *FilterMatch::make(mac(m), vlan); }
+
+struct RecordingEvents : QueueEvents {
+  std::vector<std::string> log;
+  void state_changed(const Queue& q, QueueState from, QueueState to) override {
+    log.push_back(q.name + ":" + std::string(to_string(from)) + "->" + std::string(to_string(to)));
+  }
+  void dma_stopped(const Queue& q) override { log.push_back(q.name + ":dma-stopped"); }
+  long count(const std::string& entry) const { return std::ranges::count(log, entry); }
+};
+
+class QueueManagerTest : public ::testing::Test {
+ protected:
+  QueueManagerTest() : manager(limits(), Placement({}, {0, 1}), dp, &events) {}
+  static QueueLimits limits() {
+    QueueLimits l;
+    l.max_queues = 3;
+    l.max_filters = 5;
+    return l;
+  }
+  QueueParams params(const std::string& name, const std::string& port, std::optional<unsigned> cpu = std::nullopt) {
+    return QueueParams{name, "vm-" + name, "uplink0", port, cpu, std::nullopt, VlanMode::trunk};
+  }
+  QueueState state_of(QueueId id) const { return manager.queue(id)->state; }
+
+  FakeDataplane dp;
+  RecordingEvents events;
+  QueueManager manager;
+};
+
+TEST_F(QueueManagerTest, AllocateCreatesAnAllocatedQueueTheClassifierDoesNotDeliverTo) {
+  auto id = manager.allocate(params("web1", "port1"));
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_EQ(*id, 1u);
+  EXPECT_EQ(state_of(*id), QueueState::allocated);
+  EXPECT_EQ(dp.published.at(*id), VMQ_QUEUE_ALLOCATED);
+  EXPECT_TRUE(dp.started.empty()) << "buffers are allocated at completion, not before";
+  EXPECT_EQ(manager.queue(*id)->frames, 512u);
+}
+
+TEST_F(QueueManagerTest, AllocateValidatesEveryParameter) {
+  struct Case {
+    QueueParams p;
+    Errc code;
+    const char* text;
+  };
+  auto with = [&](auto change) {
+    auto p = params("web1", "port1");
+    change(p);
+    return p;
+  };
+  const Case cases[] = {
+      {with([](auto& p) { p.name = "bad name"; }), Errc::invalid_argument, "invalid queue name"},
+      {with([](auto& p) { p.name = "123"; }), Errc::invalid_argument, "all digits"},
+      {with([](auto& p) { p.uplink = "eth9"; }), Errc::not_found, "uplink eth9 is not managed"},
+      {with([](auto& p) { p.port = "nope0"; }), Errc::not_found, "port nope0 does not exist"},
+      {with([](auto& p) { p.port = "a/b"; }), Errc::invalid_argument, "invalid port name"},
+      {with([](auto& p) { p.port = "uplink0"; }), Errc::invalid_argument, "cannot be the uplink"},
+      {with([](auto& p) { p.cpu = 7; }), Errc::invalid_argument, "CPU 7 is not online"},
+      {with([](auto& p) { p.frames = 0; }), Errc::invalid_argument, "frames 0 out of range"},
+      {with([](auto& p) { p.frames = 100000; }), Errc::invalid_argument, "frames 100000 out of range"},
+  };
+  for (const auto& c : cases) {
+    auto id = manager.allocate(c.p);
+    ASSERT_FALSE(id) << c.text;
+    EXPECT_EQ(id.error().code, c.code) << c.text;
+    EXPECT_NE(id.error().message.find(c.text), std::string::npos) << id.error().message;
+  }
+  EXPECT_TRUE(manager.queues().empty());
+  EXPECT_TRUE(dp.published.empty());
+}
+
+TEST_F(QueueManagerTest, FramesHintIsRoundedToARingSizeWithinDoubleTheHint) {
+  auto p = params("a", "port1");
+  p.frames = 100;
+  EXPECT_EQ(manager.queue(*manager.allocate(p))->frames, 128u);
+  p = params("b", "port2");
+  p.frames = 10;  // below the minimum
+  EXPECT_EQ(manager.queue(*manager.allocate(p))->frames, 64u);
+  p = params("c", "port3");
+  p.frames = 4096;
+  EXPECT_EQ(manager.queue(*manager.allocate(p))->frames, 4096u);
+}
+
+TEST_F(QueueManagerTest, NamesAndPortsAreUnique) {
+  ASSERT_TRUE(manager.allocate(params("web1", "port1")));
+  auto dup_name = manager.allocate(params("web1", "port2"));
+  ASSERT_FALSE(dup_name);
+  EXPECT_EQ(dup_name.error().code, Errc::conflict);
+  auto dup_port = manager.allocate(params("web2", "port1"));
+  ASSERT_FALSE(dup_port);
+  EXPECT_EQ(dup_port.error().code, Errc::conflict);
+  EXPECT_NE(dup_port.error().message.find("port port1 already delivers for queue web1"), std::string::npos);
+}
+
+TEST_F(QueueManagerTest, QueueIdsAreReusedOnlyAfterTheQueueIsGone) {
+  auto a = manager.allocate(params("a", "port1"));
+  auto b = manager.allocate(params("b", "port2"));
+  auto c = manager.allocate(params("c", "port3"));
+  ASSERT_TRUE(a && b && c);
+  auto full = manager.allocate(params("d", "port4"));
+  ASSERT_FALSE(full);
+  EXPECT_EQ(full.error().code, Errc::limit_reached);
+  ASSERT_TRUE(manager.free(*b));
+  auto d = manager.allocate(params("d", "port4"));
+  ASSERT_TRUE(d);
+  EXPECT_EQ(*d, *b);
+}
+
+TEST_F(QueueManagerTest, FilterBeforeCompletionGivesSetAndNoDelivery) {
+  auto id = *manager.allocate(params("web1", "port1"));
+  ASSERT_TRUE(manager.set_filter(id, match("52:54:00:00:00:01", 100)));
+  EXPECT_EQ(state_of(id), QueueState::set);
+  EXPECT_EQ(dp.published.at(id), VMQ_QUEUE_SET);
+  ASSERT_TRUE(manager.complete(id));
+  EXPECT_EQ(state_of(id), QueueState::running);
+  EXPECT_EQ(dp.published.at(id), VMQ_QUEUE_RUNNING);
+  ASSERT_TRUE(dp.started.contains(id));
+  // The socket exists before the classifier is told the queue runs.
+  auto start = std::ranges::find(dp.calls, "start_queue");
+  auto running = std::find(start, dp.calls.end(), "publish_queue_state");
+  EXPECT_NE(running, dp.calls.end());
+}
+
+TEST_F(QueueManagerTest, CompleteWithoutFiltersGivesPausedAndTheFirstFilterRuns) {
+  auto id = *manager.allocate(params("web1", "port1"));
+  ASSERT_TRUE(manager.complete(id));
+  EXPECT_EQ(state_of(id), QueueState::paused);
+  EXPECT_EQ(dp.published.at(id), VMQ_QUEUE_PAUSED);
+  ASSERT_TRUE(manager.set_filter(id, match("52:54:00:00:00:01")));
+  EXPECT_EQ(state_of(id), QueueState::running);
+  EXPECT_EQ(dp.published.at(id), VMQ_QUEUE_RUNNING);
+}
+
+TEST_F(QueueManagerTest, BlankCellsAreRefusedWithNoChange) {
+  auto set_q = *manager.allocate(params("s", "port1"));
+  auto filter = *manager.set_filter(set_q, match("52:54:00:00:00:01"));
+  auto run_q = *manager.create(params("r", "port2"), {match("52:54:00:00:00:02")});
+  const auto calls_before = dp.calls.size();
+  const auto published_before = dp.published;
+
+  auto free_set = manager.free(set_q);  // FREE in Set
+  ASSERT_FALSE(free_set);
+  EXPECT_EQ(free_set.error().code, Errc::invalid_state);
+  auto free_running = manager.free(run_q);  // FREE in Running
+  ASSERT_FALSE(free_running);
+  auto second_complete = manager.complete(run_q);  // a second COMPLETE
+  ASSERT_FALSE(second_complete);
+  EXPECT_EQ(second_complete.error().code, Errc::invalid_state);
+  EXPECT_NE(second_complete.error().message.find("in state running"), std::string::npos);
+
+  EXPECT_EQ(state_of(set_q), QueueState::set);
+  EXPECT_EQ(state_of(run_q), QueueState::running);
+  EXPECT_EQ(manager.filter(filter)->queue, set_q);
+  EXPECT_EQ(dp.calls.size(), calls_before) << "a refused request must not touch the dataplane";
+  EXPECT_EQ(dp.published, published_before);
+}
+
+TEST_F(QueueManagerTest, ClearingTheLastFilterPausesARunningQueueAndUnsetsASetOne) {
+  auto run_q = *manager.create(params("r", "port1"), {match("52:54:00:00:00:01"), match("52:54:00:00:00:01", 5)});
+  auto filters = manager.queue(run_q)->filters;
+  ASSERT_TRUE(manager.clear_filter(filters[0]));
+  EXPECT_EQ(state_of(run_q), QueueState::running);
+  ASSERT_TRUE(manager.clear_filter(filters[1]));
+  EXPECT_EQ(state_of(run_q), QueueState::paused);
+  EXPECT_EQ(dp.published.at(run_q), VMQ_QUEUE_PAUSED);
+  EXPECT_TRUE(dp.filters.empty());
+  EXPECT_EQ(events.count("r:dma-stopped"), 0) << "clearing the last filter does not indicate DMA stopped";
+
+  auto set_q = *manager.allocate(params("s", "port2"));
+  auto f = *manager.set_filter(set_q, match("52:54:00:00:00:02"));
+  ASSERT_TRUE(manager.clear_filter(f));
+  EXPECT_EQ(state_of(set_q), QueueState::allocated);
+}
+
+TEST_F(QueueManagerTest, UnknownFilterIsNotFound) {
+  auto r = manager.clear_filter(99);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::not_found);
+  auto zero = manager.clear_filter(0);
+  ASSERT_FALSE(zero);
+  EXPECT_EQ(zero.error().code, Errc::not_found);
+}
+
+TEST_F(QueueManagerTest, FreeIndicatesDmaStoppedOnceThenForgetsTheQueue) {
+  auto id = *manager.create(params("web1", "port1"), {match("52:54:00:00:00:01")});
+  dp.frames_in_ring = 17;
+  auto drained = manager.remove(id);
+  ASSERT_TRUE(drained) << drained.error().message;
+  EXPECT_EQ(drained->frames, 17u);
+  EXPECT_EQ(events.count("web1:dma-stopped"), 1);
+  EXPECT_EQ(manager.queue(id), nullptr);
+  EXPECT_TRUE(dp.started.empty());
+  EXPECT_EQ(dp.published.at(id), VMQ_QUEUE_UNDEFINED);
+  // Order: filters cleared (paused), DMA stopped, drained, freeing, gone.
+  const std::vector<std::string> expected{"web1:running->paused", "web1:paused->dma-stopped", "web1:dma-stopped",
+                                          "web1:dma-stopped->freeing", "web1:freeing->undefined"};
+  ASSERT_GE(events.log.size(), expected.size());
+  EXPECT_TRUE(std::equal(expected.begin(), expected.end(), events.log.end() - 5));
+  auto drain_call = std::ranges::find(dp.calls, "drained " + std::to_string(id));
+  EXPECT_LT(drain_call, std::ranges::find(dp.calls, "stop_queue")) << "sockets close only after the drain";
+}
+
+TEST_F(QueueManagerTest, FreeOfAQueueWithFiltersIsRefused) {
+  auto id = *manager.create(params("web1", "port1"), {match("52:54:00:00:00:01")});
+  auto r = manager.free(id);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("clear them first"), std::string::npos);
+  EXPECT_EQ(state_of(id), QueueState::running);
+}
+
+TEST_F(QueueManagerTest, AMacVlanPairBelongsToOneQueuePerUplink) {
+  auto a = *manager.create(params("db2", "port1"), {});
+  auto first = *manager.set_filter(a, match("52:54:00:aa:bb:cc", 100));
+  auto b = *manager.allocate(params("web1", "port2"));
+  auto dup = manager.set_filter(b, match("52:54:00:aa:bb:cc", 100));
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, Errc::conflict);
+  EXPECT_EQ(dup.error().message, "queue web1: MAC 52:54:00:aa:bb:cc VLAN 100 is already used by queue db2 (filter " +
+                                     std::to_string(first) + ")");
+  EXPECT_EQ(state_of(b), QueueState::allocated);
+  // Same MAC on another VLAN, or untagged, is another filter.
+  EXPECT_TRUE(manager.set_filter(b, match("52:54:00:aa:bb:cc", 200)));
+  EXPECT_TRUE(manager.set_filter(b, match("52:54:00:aa:bb:cc")));
+  // The same pair on the same queue is a duplicate too.
+  EXPECT_FALSE(manager.set_filter(a, match("52:54:00:aa:bb:cc", 100)));
+}
+
+TEST_F(QueueManagerTest, FilterIdsAreGlobalNonzeroAndUniqueUpToTheLimit) {
+  auto a = *manager.create(params("a", "port1"), {});
+  auto b = *manager.create(params("b", "port2"), {});
+  std::vector<FilterId> ids;
+  for (int i = 0; i < 5; ++i) {
+    char m[18];
+    std::snprintf(m, sizeof m, "52:54:00:00:00:%02x", i + 1);
+    auto f = manager.set_filter(i % 2 ? a : b, match(m));
+    ASSERT_TRUE(f) << f.error().message;
+    ids.push_back(*f);
+  }
+  EXPECT_EQ(ids, (std::vector<FilterId>{1, 2, 3, 4, 5}));
+  auto over = manager.set_filter(a, match("52:54:00:00:00:99"));
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().code, Errc::limit_reached);
+}
+
+TEST_F(QueueManagerTest, CreateLeavesNothingBehindWhenAFilterFails) {
+  dp.fail_next.insert("install_filter");
+  auto id = manager.create(params("web1", "port1"), {match("52:54:00:00:00:01")});
+  ASSERT_FALSE(id);
+  EXPECT_TRUE(manager.queues().empty());
+  EXPECT_EQ(manager.filter_count(), 0u);
+  EXPECT_TRUE(dp.filters.empty());
+  EXPECT_TRUE(dp.started.empty());
+  // Its ids were released.
+  EXPECT_EQ(*manager.allocate(params("web1", "port1")), 1u);
+}
+
+TEST_F(QueueManagerTest, CreateLeavesNothingBehindWhenTheQueueCannotStart) {
+  dp.fail_next.insert("start_queue");
+  auto id = manager.create(params("web1", "port1"), {match("52:54:00:00:00:01"), match("52:54:00:00:00:02", 9)});
+  ASSERT_FALSE(id);
+  EXPECT_NE(id.error().message.find("start_queue failed"), std::string::npos);
+  EXPECT_TRUE(manager.queues().empty());
+  EXPECT_TRUE(dp.filters.empty());
+  EXPECT_EQ(manager.filter_count(), 0u);
+}
+
+TEST_F(QueueManagerTest, OperatorPauseKeepsFiltersButStopsDelivery) {
+  auto id = *manager.create(params("web1", "port1"), {match("52:54:00:00:00:01")});
+  ASSERT_TRUE(manager.pause(id));
+  EXPECT_EQ(manager.queue(id)->visible_state(), QueueState::paused);
+  EXPECT_EQ(dp.published.at(id), VMQ_QUEUE_PAUSED);
+  EXPECT_EQ(dp.filters.size(), 1u);
+  ASSERT_TRUE(manager.set_filter(id, match("52:54:00:00:00:02")));
+  EXPECT_EQ(dp.published.at(id), VMQ_QUEUE_PAUSED) << "a new filter does not end an operator pause";
+  ASSERT_TRUE(manager.resume(id));
+  EXPECT_EQ(dp.published.at(id), VMQ_QUEUE_RUNNING);
+  EXPECT_EQ(manager.queue(id)->visible_state(), QueueState::running);
+}
+
+TEST_F(QueueManagerTest, PauseAndResumeRefuseQueuesThatCannotRun) {
+  auto id = *manager.allocate(params("web1", "port1"));
+  ASSERT_TRUE(manager.complete(id));  // paused: no filters
+  EXPECT_FALSE(manager.pause(id));
+  auto r = manager.resume(id);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("has no filters"), std::string::npos);
+}
+
+TEST_F(QueueManagerTest, CpuChangesAreValidatedAndMoveAStartedQueue) {
+  auto id = *manager.create(params("web1", "port1", 0u), {match("52:54:00:00:00:01")});
+  auto bad = manager.set_cpu(id, 5);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("CPU 5 is not online"), std::string::npos);
+  EXPECT_EQ(manager.queue(id)->cpu, 0u);
+  ASSERT_TRUE(manager.set_cpu(id, 1));
+  EXPECT_EQ(manager.queue(id)->cpu, 1u);
+  EXPECT_EQ(dp.started.at(id).cpu, 1u);
+
+  dp.fail_next.insert("move_queue");
+  EXPECT_FALSE(manager.set_cpu(id, 0));
+  EXPECT_EQ(manager.queue(id)->cpu, 1u) << "a failed move leaves the queue where it was";
+}
+
+TEST_F(QueueManagerTest, AllowedCpusLimitPlacementAndAutoPicksTheLeastLoaded) {
+  QueueManager pinned(limits(), Placement({1}, {0, 1}), dp);
+  auto r = pinned.allocate(params("a", "port1", 0u));
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("not in the agent's allowed CPUs"), std::string::npos);
+
+  auto a = *manager.allocate(params("a", "port1"));
+  auto b = *manager.allocate(params("b", "port2"));
+  auto c = *manager.allocate(params("c", "port3"));
+  EXPECT_EQ(manager.queue(a)->cpu, 0u);
+  EXPECT_EQ(manager.queue(b)->cpu, 1u);
+  EXPECT_EQ(manager.queue(c)->cpu, 0u);
+}
+
+TEST_F(QueueManagerTest, FindsQueuesByNameOrId) {
+  auto id = *manager.allocate(params("web1", "port1"));
+  EXPECT_EQ((*manager.find("web1"))->id, id);
+  EXPECT_EQ((*manager.find("1"))->name, "web1");
+  EXPECT_EQ(manager.find("web2").error().code, Errc::not_found);
+  EXPECT_EQ(manager.find("7").error().code, Errc::not_found);
+  EXPECT_EQ(manager.find("0").error().code, Errc::invalid_argument);
+}
+
+TEST_F(QueueManagerTest, RenameAndVmChangesAreValidated) {
+  auto a = *manager.allocate(params("a", "port1"));
+  ASSERT_TRUE(manager.allocate(params("b", "port2")));
+  EXPECT_EQ(manager.rename(a, "b").error().code, Errc::conflict);
+  EXPECT_EQ(manager.rename(a, "no spaces").error().code, Errc::invalid_argument);
+  ASSERT_TRUE(manager.rename(a, "a2"));
+  ASSERT_TRUE(manager.set_vm(a, "guest 7"));
+  EXPECT_EQ(manager.queue(a)->name, "a2");
+  EXPECT_EQ(manager.queue(a)->vm, "guest 7");
+}
+
+TEST_F(QueueManagerTest, RestoreKeepsIdsAndAQueueThatCannotStartStaysVisible) {
+  Queue saved{2, "web1", "vm1", "uplink0", "port1", 1, 256, VlanMode::access, QueueState::running, true, {}, {}};
+  std::vector<Filter> filters{{4, 2, match("52:54:00:00:00:01", 100)}};
+  ASSERT_TRUE(manager.restore(saved, filters));
+  const Queue* q = manager.queue(2);
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(q->filters, std::vector<FilterId>{4});
+  EXPECT_EQ(q->vlan_mode, VlanMode::access);
+  EXPECT_TRUE(q->paused_by_operator);
+  EXPECT_EQ(dp.published.at(2), VMQ_QUEUE_PAUSED);
+
+  dp.fail_next.insert("start_queue");
+  Queue other{3, "web2", "vm2", "uplink0", "port2", 0, 256, VlanMode::trunk, QueueState::running, false, {}, {}};
+  ASSERT_TRUE(manager.restore(other, {{5, 3, match("52:54:00:00:00:02")}}));
+  EXPECT_EQ(state_of(3), QueueState::set);
+  EXPECT_NE(manager.queue(3)->last_error.find("start_queue failed"), std::string::npos);
+  ASSERT_TRUE(manager.resume(3)) << "resume retries the completion";
+  EXPECT_EQ(state_of(3), QueueState::running);
+  EXPECT_TRUE(manager.queue(3)->last_error.empty());
+
+  auto clash = manager.restore(Queue{2, "x", "", "uplink0", "port3", 0, 256, VlanMode::trunk, {}, false, {}, {}}, {});
+  ASSERT_FALSE(clash);
+  EXPECT_EQ(clash.error().code, Errc::conflict);
+}
+
+}  // namespace
+}  // namespace vmq
