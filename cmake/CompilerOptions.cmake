@@ -4,7 +4,7 @@
 add_library(vmq_compile_options INTERFACE)
 target_compile_options(vmq_compile_options INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
-  -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Wnull-dereference
+  -Wnon-virtual-dtor -Wold-style-cast -Wcast-align
   $<$<BOOL:${VMQ_WERROR}>:-Werror>)
 
 if(VMQ_SANITIZE)

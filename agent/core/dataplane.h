@@ -6,6 +6,8 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,7 +54,7 @@ struct QueueStats {
   Traffic delivered;                    // transmitted on the VM's port (TX completed)
   std::uint64_t dropped_port_full = 0;  // the port's TX ring had no room
   std::uint64_t dropped_quota = 0;      // the queue held its quota of frames in flight
-  std::uint64_t dropped_port_error = 0; // the port refused the frame (down, gone)
+  std::uint64_t port_errors = 0;        // transmit kicks the port refused (down, gone)
   std::uint64_t in_flight = 0;          // submitted to the port, not yet completed
   // The kernel's XDP_STATISTICS, summed over the queue's sockets.
   std::uint64_t xsk_rx_dropped = 0;
@@ -63,18 +65,32 @@ struct QueueStats {
   int worker_tid = 0;  // the thread serving the queue, 0 while it has none
 };
 
-// UMEM accounting of one uplink: frames_total = free + in_kernel + in_flight
-// must hold at every quiet moment; a leak breaks the sum.
+// UMEM accounting of one uplink. Every frame is in the kernel (a fill ring,
+// an RX ring), in flight (a port's TX ring, awaiting completion), held by a
+// worker for an instant, or lost; once traffic stops, frames_in_worker and
+// frames_lost are 0 and fill_ring_entries (read from the rings themselves)
+// equals frames_in_kernel minus what sits in RX rings.
 struct UmemStats {
   std::uint64_t frames_total = 0;
-  std::uint64_t frames_free = 0;       // owned by vmqd, not handed to the kernel
-  std::uint64_t frames_in_kernel = 0;  // in fill rings or RX rings (handed out, not yet taken back)
-  std::uint64_t frames_in_flight = 0;  // on a port's TX ring, awaiting completion
+  std::uint64_t frames_in_kernel = 0;   // put in fill rings, not yet taken from an RX ring
+  std::uint64_t frames_in_flight = 0;   // submitted to a port, not yet completed
+  std::uint64_t frames_in_worker = 0;   // total minus all of the above
+  std::uint64_t frames_lost = 0;        // never coming back (should stay 0)
+  std::uint64_t fill_ring_entries = 0;  // frames the kernel has yet to consume from the fill rings
 };
 
 struct DrainResult {
   std::uint64_t frames = 0;  // delivered to the port during the drain
   std::chrono::microseconds duration{0};
+};
+
+// Where the loaded classifier would send a frame, and why.
+struct TraceVerdict {
+  std::uint32_t action = 0;                  // XDP_PASS or XDP_REDIRECT
+  std::optional<vmq_default_reason> reason;  // when it goes to the default queue
+  QueueId queue = 0;                         // when redirected
+  FilterId filter = 0;                       // when redirected
+  std::vector<std::uint8_t> frame;           // as it would leave the classifier
 };
 
 class Dataplane {
@@ -106,6 +122,14 @@ class Dataplane {
   virtual Result<std::uint64_t> filter_hits(std::string_view uplink, FilterId filter) const = 0;
   virtual Result<DefaultQueueStats> default_queue_stats(std::string_view uplink) const = 0;
   virtual Result<UmemStats> umem_stats(std::string_view uplink) const = 0;
+
+  // Runs a frame through the uplink's classifier as if it arrived on `rxq`,
+  // without moving the live counters.
+  virtual Result<TraceVerdict> trace(std::string_view uplink, std::span<const std::uint8_t> frame,
+                                     std::uint32_t rxq) = 0;
+  // Re-checks that every uplink still runs our program; returns the uplinks
+  // whose state changed since the last call.
+  virtual std::vector<UplinkInfo> check_attachments() = 0;
 };
 
 }  // namespace vmq

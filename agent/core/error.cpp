@@ -15,6 +15,7 @@ std::string_view to_string(Errc code) {
     case Errc::system: return "system";
     case Errc::protocol: return "protocol";
     case Errc::timeout: return "timeout";
+    case Errc::permission: return "permission";
   }
   return "unknown";
 }

@@ -19,6 +19,7 @@ enum class Errc {
   system,            // a system call failed; sys_errno says which
   protocol,          // a malformed message on the control socket
   timeout,
+  permission,        // the caller may not do this
 };
 
 std::string_view to_string(Errc code);

@@ -284,6 +284,19 @@ Result<DrainResult> QueueManager::free(QueueId queue_id) {
 
 // ---- operator conveniences -----------------------------------------------
 
+std::vector<Error> QueueManager::quiesce() {
+  std::vector<Error> errors;
+  for (auto& [id, q] : queues_) {
+    if (!started(q)) continue;
+    if (auto ok = dataplane_.publish_queue_state(spec_of(q), VMQ_QUEUE_PAUSED); !ok) errors.push_back(ok.error());
+  }
+  for (auto& [id, q] : queues_) {
+    if (!started(q)) continue;
+    if (auto ok = dataplane_.drain_queue(id, limits_.drain_timeout); !ok) errors.push_back(ok.error());
+  }
+  return errors;
+}
+
 Result<QueueId> QueueManager::create(const QueueParams& params, const std::vector<FilterMatch>& matches) {
   auto id = allocate(params);
   if (!id) return id;

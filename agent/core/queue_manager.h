@@ -56,6 +56,15 @@ class QueueManager {
   // complete (its port is gone, say) stays allocated with last_error set.
   Result<void> restore(const Queue& saved, const std::vector<Filter>& filters);
 
+  // Stops delivery to every queue without forgetting any: the classifier
+  // sends their frames to the default queue and what the queues hold is
+  // delivered. For shutdown: records (and the saved state) stay as they are.
+  // Returns what could not be done.
+  std::vector<Error> quiesce();
+
+  // New queues go to the CPUs of `placement` (configuration reload).
+  void set_placement(Placement placement) { placement_ = std::move(placement); }
+
   // The operator's pause keeps the filters but stops matching them.
   Result<void> pause(QueueId queue);
   // Ends an operator pause; on a queue whose allocation did not complete,

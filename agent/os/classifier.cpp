@@ -60,11 +60,29 @@ Result<void> check_limits(const ClassifierLimits& l) {
 
 }  // namespace
 
-Result<Classifier> Classifier::load(const ClassifierLimits& limits) { return open_and_load(limits, nullptr); }
+Result<Classifier> Classifier::open(const ClassifierLimits& limits) { return open_configured(limits, nullptr); }
 
-Result<Classifier> Classifier::load_shadow(const Classifier& live) { return open_and_load(live.limits_, &live); }
+Result<Classifier> Classifier::load(const ClassifierLimits& limits) {
+  auto classifier = open_configured(limits, nullptr);
+  if (!classifier) return classifier;
+  if (auto ok = classifier->load_opened(); !ok) return std::unexpected(ok.error());
+  return classifier;
+}
 
-Result<Classifier> Classifier::open_and_load(const ClassifierLimits& limits, const Classifier* tables) {
+Result<Classifier> Classifier::load_shadow(const Classifier& live) {
+  if (!live.loaded()) return fail(Errc::invalid_state, "the live classifier is not loaded");
+  auto classifier = open_configured(live.limits_, &live);
+  if (!classifier) return classifier;
+  if (auto ok = classifier->load_opened(); !ok) return std::unexpected(ok.error());
+  return classifier;
+}
+
+Result<void> Classifier::load_opened() {
+  if (int err = vmq_classify__load(skel_)) return fail_errno(-err, "loading the classifier into the kernel");
+  return {};
+}
+
+Result<Classifier> Classifier::open_configured(const ClassifierLimits& limits, const Classifier* tables) {
   if (auto ok = check_limits(limits); !ok) return std::unexpected(ok.error());
   vmq_classify* skel = vmq_classify__open();
   if (!skel) return fail_errno(errno, "opening the classifier BPF object");
@@ -98,7 +116,6 @@ Result<Classifier> Classifier::open_and_load(const ClassifierLimits& limits, con
         return fail_errno(-err, fmt::format("sharing map {}", bpf_map__name(mine)));
     }
   }
-  if (int err = vmq_classify__load(skel)) return fail_errno(-err, "loading the classifier into the kernel");
   return classifier;
 }
 
@@ -117,6 +134,8 @@ Classifier& Classifier::operator=(Classifier&& other) noexcept {
 Classifier::~Classifier() {
   if (skel_) vmq_classify__destroy(skel_);
 }
+
+bpf_object* Classifier::object() const { return skel_->obj; }
 
 bpf_program* Classifier::program() const { return skel_->progs.vmq_classify; }
 

@@ -12,6 +12,7 @@
 #include "vmq/abi.h"
 
 struct vmq_classify;
+struct bpf_object;
 struct bpf_program;
 
 namespace vmq::os {
@@ -35,6 +36,9 @@ class Classifier {
  public:
   // Loads a fresh instance with its own tables and counters.
   static Result<Classifier> load(const ClassifierLimits& limits);
+  // Opens and sizes an instance without loading it, for libxdp to load: its
+  // dispatcher needs the program as an extension, not as a loaded XDP program.
+  static Result<Classifier> open(const ClassifierLimits& limits);
   // Loads an instance that reads the filter, queue and socket tables of
   // `live` but counts into counters of its own: runs on it (vmqctl trace)
   // never disturb the live statistics.
@@ -47,7 +51,9 @@ class Classifier {
   ~Classifier();
 
   const ClassifierLimits& limits() const { return limits_; }
+  bpf_object* object() const;
   bpf_program* program() const;
+  bool loaded() const { return program_fd() >= 0; }
   int program_fd() const;
   std::uint32_t program_id() const;
 
@@ -74,7 +80,8 @@ class Classifier {
 
  private:
   Classifier(vmq_classify* skel, const ClassifierLimits& limits) : skel_(skel), limits_(limits) {}
-  static Result<Classifier> open_and_load(const ClassifierLimits& limits, const Classifier* tables);
+  static Result<Classifier> open_configured(const ClassifierLimits& limits, const Classifier* tables);
+  Result<void> load_opened();
 
   vmq_classify* skel_ = nullptr;
   ClassifierLimits limits_;

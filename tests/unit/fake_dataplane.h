@@ -81,6 +81,10 @@ class FakeDataplane : public Dataplane {
   Result<std::uint64_t> filter_hits(std::string_view, FilterId) const override { return 0; }
   Result<DefaultQueueStats> default_queue_stats(std::string_view) const override { return DefaultQueueStats{}; }
   Result<UmemStats> umem_stats(std::string_view) const override { return UmemStats{}; }
+  Result<TraceVerdict> trace(std::string_view, std::span<const std::uint8_t> frame, std::uint32_t) override {
+    return TraceVerdict{2 /* XDP_PASS */, VMQ_DEFAULT_NO_FILTER, 0, 0, {frame.begin(), frame.end()}};
+  }
+  std::vector<UplinkInfo> check_attachments() override { return {}; }
 
  private:
   std::optional<std::unexpected<Error>> injected(const std::string& call) {

@@ -1,0 +1,329 @@
+#include "os/bpf_dataplane.h"
+
+#include <linux/bpf.h>
+
+#include <chrono>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "os/bpffs.h"
+#include "os/netdev.h"
+
+namespace vmq::os {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// How long a queue's rings must stay empty before DMA counts as stopped: a
+// frame the classifier redirected just before its filters went reaches the
+// RX ring at the end of that NAPI poll.
+constexpr auto kQuietPeriod = std::chrono::milliseconds(2);
+
+}  // namespace
+
+Result<std::unique_ptr<BpfDataplane>> BpfDataplane::create(const DataplaneConfig& config, LogSink log) {
+  std::unique_ptr<BpfDataplane> dataplane(new BpfDataplane(std::move(log)));
+  auto mounted = ensure_bpffs();
+  if (!mounted)
+    dataplane->log_(LogLevel::warning, fmt::format("{}: libxdp's dispatcher cannot be used", mounted.error().message));
+  else if (*mounted)
+    dataplane->log_(LogLevel::info, "mounted bpffs on /sys/fs/bpf");
+  for (const auto& name : config.uplinks) {
+    if (auto ok = dataplane->add_uplink(name, config); !ok) return std::unexpected(ok.error());
+  }
+  return dataplane;
+}
+
+Result<void> BpfDataplane::add_uplink(const std::string& name, const DataplaneConfig& config) {
+  auto uplink = std::make_unique<Uplink>();
+  uplink->name = name;
+  auto ifindex = ifindex_of(name);
+  if (!ifindex) return fail(ifindex.error().code, fmt::format("uplink {}: {}", name, ifindex.error().message));
+  uplink->ifindex = *ifindex;
+  auto rxqs = rx_queue_count(name);
+  if (!rxqs) return std::unexpected(rxqs.error());
+  uplink->rx_queues = *rxqs;
+
+  const ClassifierLimits limits{config.max_queues + 1, config.max_filters, uplink->rx_queues, kMaxFrameLen};
+  auto classifier = Classifier::open(limits);
+  if (!classifier) return std::unexpected(classifier.error());
+  uplink->classifier.emplace(std::move(*classifier));
+  auto attachment = XdpAttachment::attach(*uplink->classifier, name, config.attach_policy, log_);
+  if (!attachment) return std::unexpected(attachment.error());
+  uplink->attachment.emplace(std::move(*attachment));
+  auto umem = UplinkUmem::create(name, uplink->rx_queues, config.umem_frames_per_rxq);
+  if (!umem) return std::unexpected(umem.error());
+  uplink->umem = std::move(*umem);
+  log_(LogLevel::info, fmt::format("uplink {}: classifier attached ({}, {} mode, program {}), {} rx queue(s), "
+                                   "{} UMEM frames",
+                                   name, uplink->attachment->method(), uplink->attachment->mode(),
+                                   uplink->attachment->program_id(), uplink->rx_queues,
+                                   uplink->umem->frames_per_rxq() * uplink->rx_queues));
+  uplinks_.push_back(std::move(uplink));
+  return {};
+}
+
+BpfDataplane::~BpfDataplane() {
+  // Workers first (they touch the queues), then sockets, then uplinks
+  // (UMEM, then the XDP attachment, then the program).
+  for (auto& [id, q] : queues_) clear_slots(q);
+  workers_.clear();
+  for (auto& [id, q] : queues_) q.path->reclaim();
+  queues_.clear();
+  uplinks_.clear();
+}
+
+Result<BpfDataplane::Uplink*> BpfDataplane::find_uplink(std::string_view name) {
+  for (auto& u : uplinks_)
+    if (u->name == name) return u.get();
+  return fail(Errc::not_found, fmt::format("uplink {} is not managed by vmqd", name));
+}
+
+Result<const BpfDataplane::Uplink*> BpfDataplane::find_uplink(std::string_view name) const {
+  for (const auto& u : uplinks_)
+    if (u->name == name) return u.get();
+  return fail(Errc::not_found, fmt::format("uplink {} is not managed by vmqd", name));
+}
+
+UplinkInfo BpfDataplane::info_of(const Uplink& u) const {
+  return UplinkInfo{u.name,
+                    u.rx_queues,
+                    u.attachment->mode(),
+                    u.attachment->method(),
+                    u.attachment->program_id(),
+                    !u.degraded.empty(),
+                    u.degraded,
+                    kMaxFrameLen};
+}
+
+std::vector<UplinkInfo> BpfDataplane::uplinks() const {
+  std::vector<UplinkInfo> out;
+  for (const auto& u : uplinks_) out.push_back(info_of(*u));
+  return out;
+}
+
+Result<void> BpfDataplane::check_port(std::string_view port) const {
+  auto index = ifindex_of(std::string(port));
+  if (!index) return fail(index.error().code, fmt::format("port {}: {}", port, index.error().message));
+  return {};
+}
+
+Result<Worker*> BpfDataplane::worker_for(unsigned cpu) {
+  if (auto it = workers_.find(cpu); it != workers_.end()) return it->second.get();
+  auto worker = Worker::start(cpu);
+  if (!worker) return std::unexpected(worker.error());
+  return workers_.emplace(cpu, std::move(*worker)).first->second.get();
+}
+
+void BpfDataplane::release_worker_if_idle(unsigned cpu) {
+  auto it = workers_.find(cpu);
+  if (it != workers_.end() && it->second->queue_count() == 0) workers_.erase(it);
+}
+
+void BpfDataplane::clear_slots(const QueueRuntime& q) {
+  for (unsigned r = 0; r < q.uplink->rx_queues; ++r)
+    (void)q.uplink->classifier->delete_socket(q.uplink->classifier->socket_slot(q.spec.id, r));
+}
+
+Result<void> BpfDataplane::start_queue(const QueueSpec& spec) {
+  auto uplink = find_uplink(spec.uplink);
+  if (!uplink) return std::unexpected(uplink.error());
+  Uplink& u = **uplink;
+  if (queues_.contains(spec.id)) return fail(Errc::conflict, fmt::format("queue {} is already started", spec.id));
+  auto path = VmQueuePath::open(*u.umem, spec);
+  if (!path) return std::unexpected(path.error());
+  QueueRuntime runtime{spec, &u, std::move(*path)};
+
+  auto undo = [&](const Error& error) -> Result<void> {
+    clear_slots(runtime);
+    runtime.path->reclaim();
+    return std::unexpected(error);
+  };
+  if (auto ok = u.classifier->reset_queue_traffic(spec.id); !ok) return undo(ok.error());
+  for (unsigned r = 0; r < u.rx_queues; ++r) {
+    if (auto ok = u.classifier->put_socket(u.classifier->socket_slot(spec.id, r), runtime.path->rx_socket_fd(r)); !ok)
+      return undo(ok.error());
+  }
+  auto worker = worker_for(spec.cpu);
+  if (!worker) return undo(worker.error());
+  if (auto ok = (*worker)->add(runtime.path.get()); !ok) {
+    release_worker_if_idle(spec.cpu);
+    return undo(ok.error());
+  }
+  queues_.emplace(spec.id, std::move(runtime));
+  return {};
+}
+
+Result<void> BpfDataplane::publish_queue_state(const QueueSpec& spec, vmq_queue_state state) {
+  auto uplink = find_uplink(spec.uplink);
+  if (!uplink) return std::unexpected(uplink.error());
+  const vmq_queue_entry entry{static_cast<std::uint32_t>(state),
+                              spec.vlan_mode == VlanMode::access ? std::uint32_t{VMQ_VLAN_MODE_ACCESS}
+                                                                 : std::uint32_t{VMQ_VLAN_MODE_TRUNK}};
+  return (*uplink)->classifier->put_queue(spec.id, entry);
+}
+
+Result<void> BpfDataplane::install_filter(std::string_view uplink_name, const FilterMatch& match, QueueId queue,
+                                          FilterId filter) {
+  auto uplink = find_uplink(uplink_name);
+  if (!uplink) return std::unexpected(uplink.error());
+  Uplink& u = **uplink;
+  if (auto ok = u.classifier->reset_filter_hits(filter); !ok) return ok;
+  if (auto ok = u.classifier->put_filter(match.key(), vmq_filter_value{queue, filter}); !ok) return ok;
+  u.filters[filter] = {match.key(), queue};
+  return {};
+}
+
+Result<void> BpfDataplane::remove_filter(std::string_view uplink_name, const FilterMatch& match) {
+  auto uplink = find_uplink(uplink_name);
+  if (!uplink) return std::unexpected(uplink.error());
+  Uplink& u = **uplink;
+  if (auto ok = u.classifier->delete_filter(match.key()); !ok) return ok;
+  const vmq_filter_key key = match.key();
+  std::erase_if(u.filters, [&](const auto& entry) {
+    const vmq_filter_key& installed = entry.second.key;
+    return std::equal(std::begin(key.mac), std::end(key.mac), std::begin(installed.mac)) && key.vlan == installed.vlan;
+  });
+  return {};
+}
+
+Result<void> BpfDataplane::move_queue(QueueId id, unsigned cpu) {
+  auto it = queues_.find(id);
+  if (it == queues_.end()) return fail(Errc::not_found, fmt::format("queue {} is not started", id));
+  QueueRuntime& q = it->second;
+  const unsigned from = q.spec.cpu;
+  auto target = worker_for(cpu);
+  if (!target) return std::unexpected(target.error());
+  // The queue's frames wait in its RX rings while no worker serves it.
+  if (auto ok = workers_.at(from)->remove(q.path.get()); !ok) return ok;
+  if (auto ok = (*target)->add(q.path.get()); !ok) {
+    (void)workers_.at(from)->add(q.path.get());
+    release_worker_if_idle(cpu);
+    return ok;
+  }
+  q.spec.cpu = cpu;
+  release_worker_if_idle(from);
+  return {};
+}
+
+Result<DrainResult> BpfDataplane::drain_queue(QueueId id, std::chrono::milliseconds timeout) {
+  auto it = queues_.find(id);
+  if (it == queues_.end()) return DrainResult{};
+  const VmQueuePath& path = *it->second.path;
+  const auto start = Clock::now();
+  const std::uint64_t delivered_before = path.delivered_packets();
+  auto quiet_since = Clock::time_point::max();
+  while (true) {
+    const auto now = Clock::now();
+    if (path.empty()) {
+      if (quiet_since == Clock::time_point::max()) quiet_since = now;
+      if (now - quiet_since >= kQuietPeriod) break;
+    } else {
+      quiet_since = Clock::time_point::max();
+    }
+    if (now - start > timeout)
+      return fail(Errc::timeout, fmt::format("queue {}: its port did not take the queue's frames within {} ms", id,
+                                             timeout.count()));
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  const auto duration = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start - kQuietPeriod);
+  return DrainResult{path.delivered_packets() - delivered_before, std::max(duration, std::chrono::microseconds(0))};
+}
+
+void BpfDataplane::stop_queue(QueueId id) {
+  auto it = queues_.find(id);
+  if (it == queues_.end()) return;
+  QueueRuntime& q = it->second;
+  clear_slots(q);
+  if (auto w = workers_.find(q.spec.cpu); w != workers_.end()) {
+    if (auto ok = w->second->remove(q.path.get()); !ok)
+      log_(LogLevel::error, fmt::format("queue {}: {}", id, ok.error().message));
+  }
+  q.path->reclaim();
+  const unsigned cpu = q.spec.cpu;
+  queues_.erase(it);
+  release_worker_if_idle(cpu);
+}
+
+Result<QueueStats> BpfDataplane::queue_stats(QueueId id) const {
+  auto it = queues_.find(id);
+  if (it == queues_.end()) return QueueStats{};
+  QueueStats stats = it->second.path->stats();
+  auto classified = it->second.uplink->classifier->queue_traffic(id);
+  if (!classified) return std::unexpected(classified.error());
+  stats.classified = {classified->packets, classified->bytes};
+  return stats;
+}
+
+Result<std::uint64_t> BpfDataplane::filter_hits(std::string_view uplink, FilterId filter) const {
+  auto u = find_uplink(uplink);
+  if (!u) return std::unexpected(u.error());
+  return (*u)->classifier->filter_hits(filter);
+}
+
+Result<DefaultQueueStats> BpfDataplane::default_queue_stats(std::string_view uplink) const {
+  auto u = find_uplink(uplink);
+  if (!u) return std::unexpected(u.error());
+  auto traffic = (*u)->classifier->default_traffic();
+  if (!traffic) return std::unexpected(traffic.error());
+  DefaultQueueStats stats;
+  for (std::size_t r = 0; r < traffic->size(); ++r) stats.by_reason[r] = {(*traffic)[r].packets, (*traffic)[r].bytes};
+  return stats;
+}
+
+Result<UmemStats> BpfDataplane::umem_stats(std::string_view uplink) const {
+  auto u = find_uplink(uplink);
+  if (!u) return std::unexpected(u.error());
+  return (*u)->umem->stats();
+}
+
+Result<TraceVerdict> BpfDataplane::trace(std::string_view uplink_name, std::span<const std::uint8_t> frame,
+                                         std::uint32_t rxq) {
+  auto uplink = find_uplink(uplink_name);
+  if (!uplink) return std::unexpected(uplink.error());
+  Uplink& u = **uplink;
+  if (rxq >= u.rx_queues)
+    return fail(Errc::invalid_argument, fmt::format("uplink {} has {} rx queue(s): rx queue {} does not exist",
+                                                    u.name, u.rx_queues, rxq));
+  if (!u.shadow) {
+    auto shadow = Classifier::load_shadow(*u.classifier);
+    if (!shadow) return std::unexpected(shadow.error());
+    u.shadow.emplace(std::move(*shadow));
+  }
+  const Classifier& shadow = *u.shadow;
+  auto before = shadow.default_traffic();
+  if (!before) return std::unexpected(before.error());
+  std::map<FilterId, std::uint64_t> hits_before;
+  for (const auto& [filter, installed] : u.filters) hits_before[filter] = shadow.filter_hits(filter).value_or(0);
+
+  auto run = shadow.test_run(frame, static_cast<std::uint32_t>(u.ifindex), rxq);
+  if (!run) return std::unexpected(run.error());
+  TraceVerdict verdict{run->action, std::nullopt, 0, 0, std::move(run->frame)};
+  auto after = shadow.default_traffic();
+  if (!after) return std::unexpected(after.error());
+  for (std::uint32_t r = 0; r < VMQ_DEFAULT_REASON_COUNT; ++r)
+    if ((*after)[r].packets != (*before)[r].packets) verdict.reason = static_cast<vmq_default_reason>(r);
+  // A filter's hit counter moves only on delivery; its map value names the queue.
+  for (const auto& [filter, count] : hits_before) {
+    if (shadow.filter_hits(filter).value_or(0) != count) {
+      verdict.filter = filter;
+      verdict.queue = u.filters.at(filter).queue;
+    }
+  }
+  return verdict;
+}
+
+std::vector<UplinkInfo> BpfDataplane::check_attachments() {
+  std::vector<UplinkInfo> changed;
+  for (auto& u : uplinks_) {
+    std::string problem = u->attachment->check();
+    if (problem != u->degraded) {
+      u->degraded = std::move(problem);
+      changed.push_back(info_of(*u));
+    }
+  }
+  return changed;
+}
+
+}  // namespace vmq::os

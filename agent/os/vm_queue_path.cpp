@@ -1,0 +1,194 @@
+#include "os/vm_queue_path.h"
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include <fmt/format.h>
+
+namespace vmq::os {
+namespace {
+
+constexpr std::uint32_t kRxBatch = 64;
+constexpr std::uint32_t kCompletionBatch = 256;
+
+std::uint32_t ring_entries(const std::uint32_t* producer, const std::uint32_t* consumer) {
+  return __atomic_load_n(producer, __ATOMIC_ACQUIRE) - __atomic_load_n(consumer, __ATOMIC_ACQUIRE);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<VmQueuePath>> VmQueuePath::open(UplinkUmem& umem, const QueueSpec& spec) {
+  std::unique_ptr<VmQueuePath> path(new VmQueuePath(umem, spec));
+  if (auto ok = path->open_sockets(spec); !ok) return std::unexpected(ok.error());
+  return path;
+}
+
+Result<void> VmQueuePath::open_sockets(const QueueSpec& spec) {
+  xsk_socket_config rx_config{};
+  rx_config.rx_size = spec.frames;
+  rx_config.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD;
+  rx_.resize(umem_.rx_queues());
+  for (unsigned r = 0; r < rx_.size(); ++r) {
+    if (int err = xsk_socket__create_shared(&rx_[r].xsk, umem_.uplink().c_str(), r, umem_.umem(), &rx_[r].ring,
+                                            nullptr, umem_.fill_ring(r), umem_.completion_ring(r), &rx_config))
+      return fail_errno(-err, fmt::format("creating the AF_XDP socket on {} rx queue {}", umem_.uplink(), r));
+  }
+  xsk_socket_config tx_config{};
+  tx_config.tx_size = spec.frames;
+  tx_config.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD;
+  if (int err = xsk_socket__create_shared(&port_, spec.port.c_str(), 0, umem_.umem(), nullptr, &tx_, &port_fill_,
+                                          &port_completion_, &tx_config))
+    return fail_errno(-err, fmt::format("creating the AF_XDP transmit socket on port {}", spec.port));
+  return {};
+}
+
+VmQueuePath::~VmQueuePath() {
+  for (auto& rx : rx_)
+    if (rx.xsk) xsk_socket__delete(rx.xsk);
+  if (port_) xsk_socket__delete(port_);
+}
+
+int VmQueuePath::rx_socket_fd(unsigned rxq) const { return xsk_socket__fd(rx_[rxq].xsk); }
+
+std::vector<int> VmQueuePath::poll_fds() const {
+  std::vector<int> fds;
+  for (const auto& rx : rx_) fds.push_back(xsk_socket__fd(rx.xsk));
+  return fds;
+}
+
+unsigned VmQueuePath::service() {
+  unsigned work = take_completions(returns_);
+  for (auto& rx : rx_) work += forward_received(rx, returns_);
+  if (ring_entries(tx_.producer, tx_.consumer) > 0) kick_port();
+  umem_.recycle(returns_);
+  returns_.clear();
+  return work;
+}
+
+unsigned VmQueuePath::take_completions(std::vector<std::uint64_t>& returns) {
+  std::uint32_t index = 0;
+  const std::uint32_t n = xsk_ring_cons__peek(&port_completion_, kCompletionBatch, &index);
+  if (n == 0) return 0;
+  for (std::uint32_t i = 0; i < n; ++i) returns.push_back(*xsk_ring_cons__comp_addr(&port_completion_, index + i));
+  xsk_ring_cons__release(&port_completion_, n);
+  in_flight_.fetch_sub(n, std::memory_order_relaxed);
+  umem_.note_in_flight(-static_cast<std::int64_t>(n));
+  return n;
+}
+
+unsigned VmQueuePath::forward_received(RxSocket& rx, std::vector<std::uint64_t>& returns) {
+  std::uint32_t rx_index = 0;
+  const std::uint32_t n = xsk_ring_cons__peek(&rx.ring, kRxBatch, &rx_index);
+  if (n == 0) return 0;
+  umem_.note_taken(n);
+  received_.fetch_add(n, std::memory_order_relaxed);
+
+  const auto in_flight = static_cast<std::uint32_t>(in_flight_.load(std::memory_order_relaxed));
+  const std::uint32_t quota_left = quota_ > in_flight ? quota_ - in_flight : 0;
+  const std::uint32_t wanted = std::min(n, quota_left);
+  std::uint32_t tx_index = 0;
+  const std::uint32_t room = std::min(wanted, xsk_prod_nb_free(&tx_, wanted));
+  const std::uint32_t sent = room > 0 ? xsk_ring_prod__reserve(&tx_, room, &tx_index) : 0;
+
+  std::uint64_t bytes = 0;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const xdp_desc* desc = xsk_ring_cons__rx_desc(&rx.ring, rx_index + i);
+    if (i < sent) {
+      xdp_desc* out = xsk_ring_prod__tx_desc(&tx_, tx_index + i);
+      out->addr = desc->addr;
+      out->len = desc->len;
+      out->options = 0;
+      bytes += desc->len;
+    } else {
+      returns.push_back(desc->addr);
+    }
+  }
+  xsk_ring_cons__release(&rx.ring, n);
+  if (sent > 0) {
+    xsk_ring_prod__submit(&tx_, sent);
+    in_flight_.fetch_add(sent, std::memory_order_relaxed);
+    umem_.note_in_flight(sent);
+    delivered_packets_.fetch_add(sent, std::memory_order_relaxed);
+    delivered_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+  }
+  dropped_quota_.fetch_add(n - wanted, std::memory_order_relaxed);
+  dropped_port_full_.fetch_add(wanted - sent, std::memory_order_relaxed);
+  return n;
+}
+
+void VmQueuePath::kick_port() {
+  // Copy-mode transmit happens inside this call, a batch at a time.
+  if (sendto(xsk_socket__fd(port_), nullptr, 0, MSG_DONTWAIT, nullptr, 0) >= 0) return;
+  if (errno == EAGAIN || errno == EBUSY || errno == ENOBUFS || errno == EINTR) return;  // try again next round
+  port_errors_.fetch_add(1, std::memory_order_relaxed);
+}
+
+bool VmQueuePath::empty() const {
+  for (const auto& rx : rx_)
+    if (ring_entries(rx.ring.producer, rx.ring.consumer) > 0) return false;
+  return in_flight_.load(std::memory_order_relaxed) == 0;
+}
+
+void VmQueuePath::reclaim() {
+  std::vector<std::uint64_t> returns;
+  take_completions(returns);
+  for (auto& rx : rx_) {
+    std::uint32_t index = 0;
+    const std::uint32_t n = xsk_ring_cons__peek(&rx.ring, rx.ring.size, &index);
+    for (std::uint32_t i = 0; i < n; ++i) returns.push_back(xsk_ring_cons__rx_desc(&rx.ring, index + i)->addr);
+    if (n > 0) {
+      xsk_ring_cons__release(&rx.ring, n);
+      umem_.note_taken(n);
+    }
+  }
+  // Descriptors the kernel never consumed from the TX ring are still ours.
+  const std::uint32_t consumer = __atomic_load_n(tx_.consumer, __ATOMIC_ACQUIRE);
+  const std::uint32_t producer = *tx_.producer;
+  for (std::uint32_t i = consumer; i != producer; ++i) returns.push_back(xsk_ring_prod__tx_desc(&tx_, i)->addr);
+  const std::uint32_t unsent = producer - consumer;
+  if (unsent > 0) {
+    // Rewind the ring so that closing it cannot hand them out twice.
+    __atomic_store_n(tx_.producer, consumer, __ATOMIC_RELEASE);
+    tx_.cached_prod = consumer;
+    in_flight_.fetch_sub(unsent, std::memory_order_relaxed);
+    umem_.note_in_flight(-static_cast<std::int64_t>(unsent));
+  }
+  // What the kernel took but has not completed cannot come back once the
+  // socket closes.
+  const std::int64_t stuck = in_flight_.exchange(0, std::memory_order_relaxed);
+  if (stuck > 0) {
+    umem_.note_in_flight(-stuck);
+    umem_.note_lost(static_cast<std::uint64_t>(stuck));
+  }
+  umem_.recycle(returns);
+}
+
+QueueStats VmQueuePath::stats() const {
+  QueueStats s;
+  s.received = received_.load(std::memory_order_relaxed);
+  s.delivered = {delivered_packets_.load(std::memory_order_relaxed), delivered_bytes_.load(std::memory_order_relaxed)};
+  s.dropped_port_full = dropped_port_full_.load(std::memory_order_relaxed);
+  s.dropped_quota = dropped_quota_.load(std::memory_order_relaxed);
+  s.port_errors = port_errors_.load(std::memory_order_relaxed);
+  s.in_flight = static_cast<std::uint64_t>(std::max<std::int64_t>(0, in_flight_.load(std::memory_order_relaxed)));
+  s.worker_tid = worker_tid_.load(std::memory_order_relaxed);
+  for (const auto& rx : rx_) {
+    xdp_statistics x{};
+    socklen_t len = sizeof x;
+    if (getsockopt(xsk_socket__fd(rx.xsk), SOL_XDP, XDP_STATISTICS, &x, &len) != 0) continue;
+    s.xsk_rx_dropped += x.rx_dropped;
+    s.xsk_rx_invalid_descs += x.rx_invalid_descs;
+    if (len >= sizeof x) {
+      s.xsk_rx_ring_full += x.rx_ring_full;
+      s.xsk_rx_fill_ring_empty += x.rx_fill_ring_empty_descs;
+    }
+  }
+  xdp_statistics x{};
+  socklen_t len = sizeof x;
+  if (getsockopt(xsk_socket__fd(port_), SOL_XDP, XDP_STATISTICS, &x, &len) == 0) s.xsk_tx_invalid_descs = x.tx_invalid_descs;
+  return s;
+}
+
+}  // namespace vmq::os

@@ -1,0 +1,86 @@
+// The data path of one VM queue: its AF_XDP socket on each uplink rx queue
+// (its own RX ring, in the classifier's XSKMAP) and its TX socket on the VM's
+// port, all on the uplink's UMEM.
+//
+// A frame's life: fill ring -> kernel -> this queue's RX ring -> service()
+// -> the port's TX ring -> the port's completion ring -> the fill ring. A
+// frame that cannot go on (the port's ring is full, the queue holds its quota
+// in flight) goes straight back to the fill ring and is counted as dropped:
+// a stalled VM costs its own frames, never the shared UMEM.
+#pragma once
+
+#include <xdp/xsk.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/dataplane.h"
+#include "os/uplink_umem.h"
+
+namespace vmq::os {
+
+class VmQueuePath {
+ public:
+  static Result<std::unique_ptr<VmQueuePath>> open(UplinkUmem& umem, const QueueSpec& spec);
+  ~VmQueuePath();
+  VmQueuePath(const VmQueuePath&) = delete;
+  VmQueuePath& operator=(const VmQueuePath&) = delete;
+
+  QueueId id() const { return id_; }
+  unsigned rx_queues() const { return static_cast<unsigned>(rx_.size()); }
+  int rx_socket_fd(unsigned rxq) const;
+  // Descriptors to wait on: every RX socket and the port's TX socket.
+  std::vector<int> poll_fds() const;
+
+  // --- worker side: called by the one worker serving the queue ---
+  // Moves what is ready (completions, then received frames) and gives spent
+  // frames back to the fill rings; returns how many frames it handled.
+  unsigned service();
+  // Frames submitted to the port and not completed yet.
+  bool awaiting_port() const { return in_flight_.load(std::memory_order_relaxed) > 0; }
+  void set_worker_tid(int tid) { worker_tid_.store(tid, std::memory_order_relaxed); }
+
+  // --- control side ---
+  // RX rings empty and nothing in flight: the queue holds no frame.
+  bool empty() const;
+  std::uint64_t delivered_packets() const { return delivered_packets_.load(std::memory_order_relaxed); }
+  // With no worker serving the queue: gives every frame it still holds back
+  // to the UMEM (RX rings, the unsent part of the TX ring, completions).
+  void reclaim();
+  QueueStats stats() const;
+
+ private:
+  struct RxSocket {
+    xsk_socket* xsk = nullptr;
+    xsk_ring_cons ring{};
+  };
+
+  VmQueuePath(UplinkUmem& umem, const QueueSpec& spec) : umem_(umem), id_(spec.id), quota_(spec.frames) {}
+  Result<void> open_sockets(const QueueSpec& spec);
+  unsigned take_completions(std::vector<std::uint64_t>& returns);
+  unsigned forward_received(RxSocket& rx, std::vector<std::uint64_t>& returns);
+  void kick_port();
+
+  UplinkUmem& umem_;
+  QueueId id_;
+  std::uint32_t quota_;
+  std::vector<RxSocket> rx_;
+  std::vector<std::uint64_t> returns_;  // the worker's batch of frames to give back
+  xsk_socket* port_ = nullptr;
+  xsk_ring_prod tx_{};
+  xsk_ring_prod port_fill_{};  // required by the kernel; the port never receives into it
+  xsk_ring_cons port_completion_{};
+
+  std::atomic<std::uint64_t> received_{0};
+  std::atomic<std::uint64_t> delivered_packets_{0};
+  std::atomic<std::uint64_t> delivered_bytes_{0};
+  std::atomic<std::uint64_t> dropped_port_full_{0};
+  std::atomic<std::uint64_t> dropped_quota_{0};
+  std::atomic<std::uint64_t> port_errors_{0};
+  std::atomic<std::int64_t> in_flight_{0};
+  std::atomic<int> worker_tid_{0};
+};
+
+}  // namespace vmq::os

@@ -1,0 +1,401 @@
+#include "service/control_api.h"
+
+#include <linux/bpf.h>
+#include <unistd.h>
+
+#include <exception>
+
+#include <fmt/format.h>
+
+#include "core/default_reason.h"
+#include "core/frame_builder.h"
+#include "core/names.h"
+#include "service/params.h"
+#include "service/views.h"
+
+namespace vmq::service {
+
+using json = nlohmann::json;
+
+namespace {
+
+template <typename T>
+std::unexpected<Error> error_of(const Result<T>& r) {
+  return std::unexpected(r.error());
+}
+
+}  // namespace
+
+ControlApi::ControlApi(QueueManager& manager, AgentInfo info, SaveState save_state)
+    : manager_(manager), info_(std::move(info)), save_state_(std::move(save_state)) {
+  methods_ = {
+      {"status", {&ControlApi::status, false}},
+      {"caps", {&ControlApi::caps, false}},
+      {"queue.add", {&ControlApi::queue_add, true}},
+      {"queue.list", {&ControlApi::queue_list, false}},
+      {"queue.show", {&ControlApi::queue_show, false}},
+      {"queue.set", {&ControlApi::queue_set, true}},
+      {"queue.pause", {&ControlApi::queue_pause, true}},
+      {"queue.resume", {&ControlApi::queue_resume, true}},
+      {"queue.del", {&ControlApi::queue_del, true}},
+      {"filter.add", {&ControlApi::filter_add, true}},
+      {"filter.list", {&ControlApi::filter_list, false}},
+      {"filter.del", {&ControlApi::filter_del, true}},
+      {"stats", {&ControlApi::stats, false}},
+      {"trace", {&ControlApi::trace, false}},
+  };
+}
+
+api::Reply ControlApi::handle(const api::Request& request) {
+  api::Reply reply{request.id, {}, std::nullopt};
+  auto method = methods_.find(request.method);
+  if (method == methods_.end()) {
+    reply.error = Error{Errc::protocol, fmt::format("unknown method '{}'", request.method)};
+    return reply;
+  }
+  Result<json> result = fail(Errc::system, "not run");
+  try {
+    result = (this->*method->second.handler)(request.params);
+  } catch (const std::exception& e) {  // a bug, never the client's fault: keep serving
+    result = fail(Errc::system, fmt::format("internal error in {}: {}", request.method, e.what()));
+  }
+  if (!result) {
+    reply.error = result.error();
+    return reply;
+  }
+  if (method->second.changes_state) {
+    if (auto saved = save_state_(); !saved) {
+      reply.error = Error{Errc::system, fmt::format("the change was made but could not be saved, so it will not "
+                                                    "survive a restart: {}",
+                                                    saved.error().message)};
+      return reply;
+    }
+  }
+  reply.result = std::move(*result);
+  return reply;
+}
+
+Result<const Queue*> ControlApi::queue_param(const json& params) const {
+  auto name = Params(params).string("queue");
+  if (!name) return error_of(name);
+  return manager_.find(*name);
+}
+
+json ControlApi::queue_view(const Queue& queue, bool detail) const {
+  return queue_json(queue, manager_, manager_.dataplane(), detail);
+}
+
+Result<json> ControlApi::status(const json& params) {
+  if (auto ok = Params(params).allow_only({}); !ok) return error_of(ok);
+  json uplinks = json::array();
+  for (const auto& u : manager_.dataplane().uplinks()) uplinks.push_back(uplink_json(u));
+  const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - info_.started);
+  return json{{"version", info_.version},
+              {"protocol", api::kProtocolVersion},
+              {"pid", getpid()},
+              {"host_id", info_.host_id},
+              {"uptime_seconds", uptime.count()},
+              {"queues", manager_.queues().size()},
+              {"filters", manager_.filter_count()},
+              {"max_queues", manager_.limits().max_queues},
+              {"max_filters", manager_.limits().max_filters},
+              {"uplinks", uplinks}};
+}
+
+Result<json> ControlApi::caps(const json& params) {
+  const Params p(params);
+  if (auto ok = p.allow_only({"uplink"}); !ok) return error_of(ok);
+  auto only = p.optional_string("uplink");
+  if (!only) return error_of(only);
+  json uplinks = json::array();
+  for (const auto& u : manager_.dataplane().uplinks())
+    if (!*only || u.name == **only) uplinks.push_back(uplink_json(u));
+  if (*only && uplinks.empty()) return fail(Errc::not_found, fmt::format("uplink {} is not managed by vmqd", **only));
+  const auto& limits = manager_.limits();
+  return json{{"max_queues", limits.max_queues},
+              {"max_filters", limits.max_filters},
+              {"filter_fields", {"destination_mac", "vlan_id"}},
+              {"filter_tests", {"equal"}},
+              {"vlan_modes", {"access", "trunk"}},
+              {"frames", {{"min", limits.frames_min}, {"max", limits.frames_max}, {"default", limits.frames_default}}},
+              {"cpus", manager_.placement().cpus()},
+              {"uplinks", uplinks}};
+}
+
+Result<json> ControlApi::queue_add(const json& params) {
+  const Params p(params);
+  if (auto ok = p.allow_only({"name", "vm", "uplink", "port", "cpu", "frames", "vlan_mode", "filters"}); !ok)
+    return error_of(ok);
+  QueueParams q;
+  auto name = p.string("name");
+  auto uplink = p.string("uplink");
+  auto port = p.string("port");
+  auto vm = p.optional_string("vm");
+  auto cpu = p.optional_uint("cpu", 4095);
+  auto frames = p.optional_uint("frames", UINT32_MAX);
+  auto mode = p.optional_string("vlan_mode");
+  for (auto* r : {&name, &uplink, &port})
+    if (!*r) return error_of(*r);
+  if (!vm) return error_of(vm);
+  if (!cpu) return error_of(cpu);
+  if (!frames) return error_of(frames);
+  if (!mode) return error_of(mode);
+  q.name = *name;
+  q.uplink = *uplink;
+  q.port = *port;
+  q.vm = vm->value_or("");
+  if (*cpu) q.cpu = static_cast<unsigned>(**cpu);
+  if (*frames) q.frames = static_cast<std::uint32_t>(**frames);
+  if (*mode) {
+    auto parsed = parse_vlan_mode(**mode);
+    if (!parsed) return error_of(parsed);
+    q.vlan_mode = *parsed;
+  }
+  std::vector<FilterMatch> filters;
+  if (const json* list = p.find("filters")) {
+    if (!list->is_array()) return fail(Errc::invalid_argument, "parameter 'filters' must be an array");
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      auto match = filter_match_from((*list)[i], fmt::format("filters[{}]", i));
+      if (!match) return fail(Errc::invalid_argument, fmt::format("queue {}: {}", q.name, match.error().message));
+      filters.push_back(*match);
+    }
+  }
+  auto id = manager_.create(q, filters);
+  if (!id) return error_of(id);
+  return queue_view(*manager_.queue(*id), true);
+}
+
+Result<json> ControlApi::queue_list(const json& params) {
+  if (auto ok = Params(params).allow_only({}); !ok) return error_of(ok);
+  json queues = json::array();
+  for (const Queue* q : manager_.queues()) queues.push_back(queue_view(*q, false));
+  return json{{"queues", queues}};
+}
+
+Result<json> ControlApi::queue_show(const json& params) {
+  if (auto ok = Params(params).allow_only({"queue"}); !ok) return error_of(ok);
+  auto q = queue_param(params);
+  if (!q) return error_of(q);
+  return queue_view(**q, true);
+}
+
+Result<json> ControlApi::queue_set(const json& params) {
+  const Params p(params);
+  if (auto ok = p.allow_only({"queue", "cpu", "name", "vm"}); !ok) return error_of(ok);
+  auto q = queue_param(params);
+  auto cpu = p.optional_uint("cpu", 4095);
+  auto name = p.optional_string("name");
+  auto vm = p.optional_string("vm");
+  if (!q) return error_of(q);
+  if (!cpu) return error_of(cpu);
+  if (!name) return error_of(name);
+  if (!vm) return error_of(vm);
+  if (!*cpu && !*name && !*vm) return fail(Errc::invalid_argument, "nothing to change: give cpu, name or vm");
+  const QueueId id = (*q)->id;
+  // Check every change before making any, so that a refusal changes nothing.
+  if (*name) {
+    if (auto ok = check_queue_name(**name); !ok) return error_of(ok);
+    for (const Queue* other : manager_.queues())
+      if (other->id != id && other->name == **name)
+        return fail(Errc::conflict, fmt::format("queue {}: the name {} is already used by queue {}", (*q)->name,
+                                                **name, other->id));
+  }
+  if (*vm) {
+    if (auto ok = check_vm_name(**vm); !ok) return error_of(ok);
+  }
+  if (*cpu) {
+    if (auto ok = manager_.set_cpu(id, static_cast<unsigned>(**cpu)); !ok) return error_of(ok);
+  }
+  if (*name) {
+    if (auto ok = manager_.rename(id, **name); !ok) return error_of(ok);
+  }
+  if (*vm) {
+    if (auto ok = manager_.set_vm(id, **vm); !ok) return error_of(ok);
+  }
+  return queue_view(*manager_.queue(id), true);
+}
+
+Result<json> ControlApi::queue_pause(const json& params) {
+  if (auto ok = Params(params).allow_only({"queue"}); !ok) return error_of(ok);
+  auto q = queue_param(params);
+  if (!q) return error_of(q);
+  if (auto ok = manager_.pause((*q)->id); !ok) return error_of(ok);
+  return queue_view(**q, true);
+}
+
+Result<json> ControlApi::queue_resume(const json& params) {
+  if (auto ok = Params(params).allow_only({"queue"}); !ok) return error_of(ok);
+  auto q = queue_param(params);
+  if (!q) return error_of(q);
+  if (auto ok = manager_.resume((*q)->id); !ok) return error_of(ok);
+  return queue_view(**q, true);
+}
+
+Result<json> ControlApi::queue_del(const json& params) {
+  if (auto ok = Params(params).allow_only({"queue"}); !ok) return error_of(ok);
+  auto q = queue_param(params);
+  if (!q) return error_of(q);
+  const QueueId id = (*q)->id;
+  const std::string name = (*q)->name;
+  auto drained = manager_.remove(id);
+  if (!drained) return error_of(drained);
+  return json{{"id", id}, {"name", name}, {"drained_frames", drained->frames}, {"drain_us", drained->duration.count()}};
+}
+
+Result<json> ControlApi::filter_add(const json& params) {
+  const Params p(params);
+  if (auto ok = p.allow_only({"queue", "mac", "vlan"}); !ok) return error_of(ok);
+  auto q = queue_param(params);
+  if (!q) return error_of(q);
+  json match_params = params;
+  match_params.erase("queue");
+  auto match = filter_match_from(match_params, "the filter");
+  if (!match) return fail(Errc::invalid_argument, fmt::format("queue {}: {}", (*q)->name, match.error().message));
+  auto id = manager_.set_filter((*q)->id, *match);
+  if (!id) return error_of(id);
+  return filter_json(*manager_.filter(*id), manager_, manager_.dataplane());
+}
+
+Result<json> ControlApi::filter_list(const json& params) {
+  const Params p(params);
+  if (auto ok = p.allow_only({"queue"}); !ok) return error_of(ok);
+  json filters = json::array();
+  if (p.find("queue")) {
+    auto q = queue_param(params);
+    if (!q) return error_of(q);
+    for (const Filter* f : manager_.filters_of((*q)->id)) filters.push_back(filter_json(*f, manager_, manager_.dataplane()));
+  } else {
+    for (const Queue* q : manager_.queues())
+      for (const Filter* f : manager_.filters_of(q->id)) filters.push_back(filter_json(*f, manager_, manager_.dataplane()));
+  }
+  return json{{"filters", filters}};
+}
+
+Result<json> ControlApi::filter_del(const json& params) {
+  const Params p(params);
+  if (auto ok = p.allow_only({"filter"}); !ok) return error_of(ok);
+  auto id = p.optional_uint("filter", UINT32_MAX);
+  if (!id) return error_of(id);
+  if (!*id) return fail(Errc::invalid_argument, "parameter 'filter' is required");
+  const Filter* f = manager_.filter(static_cast<FilterId>(**id));
+  if (!f) return fail(Errc::not_found, fmt::format("no filter with id {}", **id));
+  const json removed = filter_json(*f, manager_, manager_.dataplane());
+  if (auto ok = manager_.clear_filter(f->id); !ok) return error_of(ok);
+  return removed;
+}
+
+Result<json> ControlApi::stats(const json& params) {
+  const Params p(params);
+  if (auto ok = p.allow_only({"queue"}); !ok) return error_of(ok);
+  const Dataplane& dp = manager_.dataplane();
+  json queues = json::array();
+  if (p.find("queue")) {
+    auto q = queue_param(params);
+    if (!q) return error_of(q);
+    queues.push_back(queue_view(**q, true));
+  } else {
+    for (const Queue* q : manager_.queues()) queues.push_back(queue_view(*q, true));
+  }
+  json uplinks = json::array();
+  for (const auto& u : dp.uplinks()) {
+    auto by_reason = dp.default_queue_stats(u.name);
+    auto umem = dp.umem_stats(u.name);
+    if (!by_reason) return error_of(by_reason);
+    if (!umem) return error_of(umem);
+    uplinks.push_back({{"name", u.name}, {"default_queue", default_queue_json(*by_reason)}, {"umem", umem_json(*umem)}});
+  }
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  return json{{"timestamp_ms", std::chrono::duration_cast<std::chrono::milliseconds>(now).count()},
+              {"uplinks", uplinks},
+              {"queues", queues}};
+}
+
+Result<json> ControlApi::trace(const json& params) {
+  const Params p(params);
+  if (auto ok = p.allow_only({"uplink", "dst", "src", "vlan", "vlan2", "rx_queue"}); !ok) return error_of(ok);
+  auto uplink = p.string("uplink");
+  auto dst_text = p.string("dst");
+  auto src_text = p.optional_string("src");
+  auto vlan = p.optional_uint("vlan", 4095);
+  auto vlan2 = p.optional_uint("vlan2", 4095);
+  auto rxq = p.optional_uint("rx_queue", 1023);
+  if (!uplink) return error_of(uplink);
+  if (!dst_text) return error_of(dst_text);
+  if (!src_text) return error_of(src_text);
+  if (!vlan) return error_of(vlan);
+  if (!vlan2) return error_of(vlan2);
+  if (!rxq) return error_of(rxq);
+  if (*vlan2 && !*vlan) return fail(Errc::invalid_argument, "an inner tag (vlan2) needs an outer one (vlan)");
+  auto dst = MacAddress::parse(*dst_text);
+  if (!dst) return error_of(dst);
+  FrameBuilder builder;
+  builder.dst(*dst);
+  if (*src_text) {
+    auto src = MacAddress::parse(**src_text);
+    if (!src) return error_of(src);
+    builder.src(*src);
+  }
+  // Two tags are QinQ: an 802.1ad outer tag, an 802.1Q inner one.
+  if (*vlan) builder.tag(static_cast<std::uint16_t>(**vlan), *vlan2 ? kTpid8021AD : kTpid8021Q);
+  if (*vlan2) builder.tag(static_cast<std::uint16_t>(**vlan2));
+  const auto frame = builder.build();
+  auto verdict = manager_.dataplane().trace(*uplink, frame, static_cast<std::uint32_t>(rxq->value_or(0)));
+  if (!verdict) return error_of(verdict);
+
+  const std::uint16_t key_vlan = *vlan ? static_cast<std::uint16_t>(**vlan) : std::uint16_t{0};
+  const auto vlan_text = key_vlan ? fmt::format("VLAN {}", key_vlan) : std::string("untagged");
+  json out{{"uplink", *uplink},
+           {"rx_queue", rxq->value_or(0)},
+           {"frame", {{"dst", dst->to_string()}, {"vlan", *vlan ? json(**vlan) : json(nullptr)},
+                      {"vlan2", *vlan2 ? json(**vlan2) : json(nullptr)}, {"length", frame.size()}}},
+           {"output_length", verdict->frame.size()}};
+  // The filter the frame's key matches, if any, explains most verdicts.
+  const Filter* matching = nullptr;
+  for (const Queue* q : manager_.queues())
+    if (q->uplink == *uplink)
+      for (const Filter* f : manager_.filters_of(q->id))
+        if (f->match.mac == *dst && f->match.vlan == key_vlan) matching = f;
+
+  if (verdict->action == XDP_REDIRECT) {
+    const Queue* q = manager_.queue(verdict->queue);
+    const Filter* f = manager_.filter(verdict->filter);
+    out["destination"] = "queue";
+    out["queue"] = {{"id", verdict->queue}, {"name", q ? q->name : ""}};
+    out["filter"] = {{"id", verdict->filter}};
+    out["tag_removed"] = frame.size() != verdict->frame.size();
+    out["explanation"] = fmt::format("delivered to queue {} (id {}) by filter {} ({}){}", q ? q->name : "?",
+                                     verdict->queue, verdict->filter, f ? f->match.describe() : "?",
+                                     frame.size() != verdict->frame.size() ? ", VLAN tag removed (access mode)" : "");
+    return out;
+  }
+  out["destination"] = "default";
+  const auto reason = verdict->reason.value_or(VMQ_DEFAULT_NO_FILTER);
+  out["reason"] = to_string(reason);
+  std::string why;
+  switch (reason) {
+    case VMQ_DEFAULT_NO_FILTER:
+      why = fmt::format("no filter matches MAC {} {}", dst->to_string(), vlan_text);
+      break;
+    case VMQ_DEFAULT_QUEUE_NOT_RUNNING: {
+      const Queue* q = matching ? manager_.queue(matching->queue) : nullptr;
+      why = q ? fmt::format("filter {} matches, but queue {} is {}", matching->id, q->name,
+                            to_string(q->visible_state()))
+              : "a filter matches, but its queue is not running";
+      if (q) out["queue"] = {{"id", q->id}, {"name", q->name}};
+      break;
+    }
+    case VMQ_DEFAULT_BROADCAST_MULTICAST: why = "broadcast and multicast frames always go to the default queue"; break;
+    case VMQ_DEFAULT_MALFORMED: why = "the frame is malformed"; break;
+    case VMQ_DEFAULT_EMPTY_SLOT:
+      why = fmt::format("filter {} matches, but its queue has no socket on rx queue {}",
+                        matching ? matching->id : 0, rxq->value_or(0));
+      break;
+    case VMQ_DEFAULT_OVERSIZE: why = "the frame is longer than a queue's buffer"; break;
+    case VMQ_DEFAULT_REASON_COUNT: break;
+  }
+  if (matching) out["filter"] = {{"id", matching->id}};
+  out["explanation"] = "default queue (the host's switch): " + why;
+  return out;
+}
+
+}  // namespace vmq::service

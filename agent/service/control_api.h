@@ -1,0 +1,63 @@
+// The control API's methods: each takes the request's params and returns a
+// JSON result or a refusal. Runs on the agent's single control thread.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "api/protocol.h"
+#include "core/queue_manager.h"
+
+namespace vmq::service {
+
+struct AgentInfo {
+  std::string version;
+  std::string host_id;
+  std::chrono::steady_clock::time_point started;
+};
+
+class ControlApi {
+ public:
+  using SaveState = std::function<Result<void>()>;
+
+  ControlApi(QueueManager& manager, AgentInfo info, SaveState save_state);
+
+  // Never throws: every failure becomes an error reply.
+  api::Reply handle(const api::Request& request);
+
+ private:
+  using Handler = Result<nlohmann::json> (ControlApi::*)(const nlohmann::json& params);
+  struct Method {
+    Handler handler;
+    bool changes_state;  // a successful call is persisted
+  };
+
+  Result<nlohmann::json> status(const nlohmann::json& params);
+  Result<nlohmann::json> caps(const nlohmann::json& params);
+  Result<nlohmann::json> queue_add(const nlohmann::json& params);
+  Result<nlohmann::json> queue_list(const nlohmann::json& params);
+  Result<nlohmann::json> queue_show(const nlohmann::json& params);
+  Result<nlohmann::json> queue_set(const nlohmann::json& params);
+  Result<nlohmann::json> queue_pause(const nlohmann::json& params);
+  Result<nlohmann::json> queue_resume(const nlohmann::json& params);
+  Result<nlohmann::json> queue_del(const nlohmann::json& params);
+  Result<nlohmann::json> filter_add(const nlohmann::json& params);
+  Result<nlohmann::json> filter_list(const nlohmann::json& params);
+  Result<nlohmann::json> filter_del(const nlohmann::json& params);
+  Result<nlohmann::json> stats(const nlohmann::json& params);
+  Result<nlohmann::json> trace(const nlohmann::json& params);
+
+  Result<const Queue*> queue_param(const nlohmann::json& params) const;
+  nlohmann::json queue_view(const Queue& queue, bool detail) const;
+
+  QueueManager& manager_;
+  AgentInfo info_;
+  SaveState save_state_;
+  std::map<std::string, Method, std::less<>> methods_;
+};
+
+}  // namespace vmq::service
