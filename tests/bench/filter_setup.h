@@ -1,0 +1,76 @@
+// The filters a benchmark classifier holds, the frames that hit or miss them,
+// and the tables they are written to (the production classifier's or an
+// experiment's).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/error.h"
+#include "os/classifier.h"
+#include "support/xsk_placeholder.h"
+#include "vmq/abi.h"
+
+namespace vmq::bench {
+
+// The limits every benchmark classifier is loaded with.
+inline constexpr std::uint32_t kMaxFilters = 65536;
+inline constexpr std::uint32_t kMaxQueues = 4096;
+inline constexpr std::size_t kFrameBytes = 64;
+
+struct FilterSpec {
+  vmq_filter_key key;
+  std::uint32_t queue_id;
+  std::uint32_t filter_id;
+};
+
+using Frame = std::vector<std::uint8_t>;
+
+// Filter i: MAC 52:54:00:00:<i high>:<i low>, VLAN 1 + i % 4094,
+// queue 1 + i % (max_queues - 1), filter id i + 1.
+std::vector<FilterSpec> make_filters(std::uint32_t count, std::uint32_t max_queues);
+
+// `flows` filters spread evenly over `filters` (repeating when there are fewer).
+std::vector<FilterSpec> pick_hit_filters(const std::vector<FilterSpec>& filters, std::uint32_t flows);
+
+// A 64-byte 802.1Q-tagged frame to the key's MAC and VLAN.
+Frame tagged_frame_to(const vmq_filter_key& key);
+
+// A 64-byte tagged frame to a unicast MAC no filter of make_filters() holds.
+Frame unknown_unicast_frame();
+
+// Where filters, queues and sockets are written.
+class ClassifierTables {
+ public:
+  virtual ~ClassifierTables() = default;
+  virtual Result<void> put_queue(std::uint32_t queue_id, const vmq_queue_entry& entry) = 0;
+  virtual Result<void> put_socket(std::uint32_t queue_id, int xsk_fd) = 0;
+  virtual Result<void> put_filter(const FilterSpec& filter) = 0;
+  // Writes out what the puts only recorded (a table built in user space).
+  virtual Result<void> commit() { return {}; }
+};
+
+// The production classifier's tables, through vmq::os::Classifier.
+class ProductionTables final : public ClassifierTables {
+ public:
+  explicit ProductionTables(os::Classifier& classifier) : classifier_(classifier) {}
+  Result<void> put_queue(std::uint32_t queue_id, const vmq_queue_entry& entry) override;
+  Result<void> put_socket(std::uint32_t queue_id, int xsk_fd) override;
+  Result<void> put_filter(const FilterSpec& filter) override;
+
+ private:
+  os::Classifier& classifier_;
+};
+
+struct InstalledFilters {
+  std::vector<Frame> hit_frames;        // one per flow
+  std::vector<std::uint32_t> hit_queues; // the queues those frames reach
+  Frame miss_frame;
+};
+
+// Writes `count` filters: every queue they use RUNNING in trunk mode, and a
+// socket (kept in `sockets`) in the slot of each queue a hit frame reaches.
+Result<InstalledFilters> install_filters(ClassifierTables& tables, std::uint32_t count, std::uint32_t flows,
+                                         std::vector<test::XskPlaceholder>& sockets);
+
+}  // namespace vmq::bench
