@@ -78,8 +78,11 @@ std::expected<json, CallError> Client::call(const std::string& method, json para
   if (fd_ < 0) {
     if (auto ok = connect(); !ok) {
       // Permission to talk to the agent was denied: that is a refusal.
-      if (ok.error().sys_errno == EACCES || ok.error().sys_errno == EPERM)
-        return std::unexpected(CallError{CallFailure::refused, ok.error()});
+      if (ok.error().sys_errno == EACCES || ok.error().sys_errno == EPERM) {
+        Error denied = ok.error();
+        denied.code = Errc::permission;
+        return std::unexpected(CallError{CallFailure::refused, denied});
+      }
       return unreachable(ok.error());
     }
   }

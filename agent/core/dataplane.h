@@ -82,6 +82,7 @@ struct UmemStats {
 struct DrainResult {
   std::uint64_t frames = 0;  // delivered to the port during the drain
   std::chrono::microseconds duration{0};
+  QueueStats final_stats;    // the queue's counters once drained
 };
 
 // Where the loaded classifier would send a frame, and why.

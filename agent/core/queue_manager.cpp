@@ -271,6 +271,7 @@ Result<DrainResult> QueueManager::free(QueueId queue_id) {
     else
       drain_error = result.error();
   }
+  ++dma_stopped_count_;
   if (events_) events_->dma_stopped(queue);
   enter(queue, QueueState::freeing);
   if (had_resources) dataplane_.stop_queue(queue.id);

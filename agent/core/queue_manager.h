@@ -81,6 +81,8 @@ class QueueManager {
   std::vector<const Queue*> queues() const;  // by id
   std::vector<const Filter*> filters_of(QueueId queue) const;
   std::size_t filter_count() const { return filters_.size(); }
+  // DMA-stopped indications so far (one per freed queue).
+  std::uint64_t dma_stopped_count() const { return dma_stopped_count_; }
   std::map<unsigned, unsigned> queues_per_cpu() const;
 
   const QueueLimits& limits() const { return limits_; }
@@ -109,6 +111,7 @@ class QueueManager {
   std::map<QueueId, Queue> queues_;
   std::map<FilterId, Filter> filters_;
   std::map<FilterKey, FilterId> filter_by_key_;
+  std::uint64_t dma_stopped_count_ = 0;
 };
 
 }  // namespace vmq

@@ -228,7 +228,10 @@ Result<DrainResult> BpfDataplane::drain_queue(QueueId id, std::chrono::milliseco
     std::this_thread::sleep_for(std::chrono::microseconds(100));
   }
   const auto duration = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start - kQuietPeriod);
-  return DrainResult{path.delivered_packets() - delivered_before, std::max(duration, std::chrono::microseconds(0))};
+  auto final_stats = queue_stats(id);
+  if (!final_stats) return std::unexpected(final_stats.error());
+  return DrainResult{path.delivered_packets() - delivered_before, std::max(duration, std::chrono::microseconds(0)),
+                     *final_stats};
 }
 
 void BpfDataplane::stop_queue(QueueId id) {

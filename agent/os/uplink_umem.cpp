@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "os/netdev.h"
+
 namespace vmq::os {
 
 Result<std::unique_ptr<UplinkUmem>> UplinkUmem::create(const std::string& uplink, unsigned rx_queues,
@@ -19,6 +21,9 @@ Result<std::unique_ptr<UplinkUmem>> UplinkUmem::create(const std::string& uplink
 }
 
 Result<void> UplinkUmem::open(unsigned rx_queues) {
+  auto index = ifindex_of(uplink_);
+  if (!index) return std::unexpected(index.error());
+  ifindex_ = *index;
   area_size_ = std::size_t{rx_queues} * frames_per_rxq_ * kFrameSize;
   // Anonymous memory is zeroed: no frame ever shows stale bytes.
   void* area = mmap(nullptr, area_size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);

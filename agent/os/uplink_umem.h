@@ -48,6 +48,9 @@ class UplinkUmem {
   // The fill and completion rings to pass when creating a socket on rx queue r.
   xsk_ring_prod* fill_ring(unsigned rxq) { return &rxqs_[rxq]->fill; }
   xsk_ring_cons* completion_ring(unsigned rxq) { return &rxqs_[rxq]->completion; }
+  // The socket that owns rx queue r's buffer pool; others on r share it.
+  int anchor_fd(unsigned rxq) const { return xsk_socket__fd(rxqs_[rxq]->anchor); }
+  int ifindex() const { return ifindex_; }
 
   // Frames taken from RX rings (by workers), for the ledger.
   void note_taken(std::uint64_t n) { taken_.fetch_add(n, std::memory_order_relaxed); }
@@ -76,6 +79,7 @@ class UplinkUmem {
   void fill(unsigned rxq, std::span<const std::uint64_t> addrs);
 
   std::string uplink_;
+  int ifindex_ = 0;
   std::uint32_t frames_per_rxq_;
   std::uint8_t* area_ = nullptr;
   std::size_t area_size_ = 0;

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -11,6 +13,9 @@ namespace vmq::os {
 namespace {
 
 constexpr std::uint32_t kRxBatch = 64;
+constexpr int kPortBindAttempts = 100;
+constexpr auto kPortRetryInterval = std::chrono::milliseconds(5);
+constexpr auto kPortBindRetry = std::chrono::milliseconds(10);
 constexpr std::uint32_t kCompletionBatch = 256;
 
 std::uint32_t ring_entries(const std::uint32_t* producer, const std::uint32_t* consumer) {
@@ -26,41 +31,44 @@ Result<std::unique_ptr<VmQueuePath>> VmQueuePath::open(UplinkUmem& umem, const Q
 }
 
 Result<void> VmQueuePath::open_sockets(const QueueSpec& spec) {
-  xsk_socket_config rx_config{};
-  rx_config.rx_size = spec.frames;
-  rx_config.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD;
-  rx_.resize(umem_.rx_queues());
-  for (unsigned r = 0; r < rx_.size(); ++r) {
-    if (int err = xsk_socket__create_shared(&rx_[r].xsk, umem_.uplink().c_str(), r, umem_.umem(), &rx_[r].ring,
-                                            nullptr, umem_.fill_ring(r), umem_.completion_ring(r), &rx_config))
-      return fail_errno(-err, fmt::format("creating the AF_XDP socket on {} rx queue {}", umem_.uplink(), r));
+  for (unsigned r = 0; r < umem_.rx_queues(); ++r) {
+    auto socket = XskRxSocket::bind(umem_.ifindex(), r, umem_.anchor_fd(r), spec.frames);
+    if (!socket)
+      return fail(socket.error().code, fmt::format("{} rx queue {}: {}", umem_.uplink(), r, socket.error().message));
+    rx_.push_back(std::move(*socket));
   }
   xsk_socket_config tx_config{};
   tx_config.tx_size = spec.frames;
   tx_config.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD;
-  if (int err = xsk_socket__create_shared(&port_, spec.port.c_str(), 0, umem_.umem(), nullptr, &tx_, &port_fill_,
-                                          &port_completion_, &tx_config))
-    return fail_errno(-err, fmt::format("creating the AF_XDP transmit socket on port {}", spec.port));
+  // The kernel releases the buffer pool of a port's previous socket from a
+  // workqueue: right after a queue on this port was freed, binding can find
+  // it still there (EBUSY) for a few milliseconds.
+  int err = 0;
+  for (int attempt = 0; attempt < kPortBindAttempts; ++attempt) {
+    err = xsk_socket__create_shared(&port_, spec.port.c_str(), 0, umem_.umem(), nullptr, &tx_, &port_fill_,
+                                    &port_completion_, &tx_config);
+    if (err != -EBUSY) break;
+    std::this_thread::sleep_for(kPortBindRetry);
+  }
+  if (err) return fail_errno(-err, fmt::format("creating the AF_XDP transmit socket on port {}", spec.port));
   return {};
 }
 
 VmQueuePath::~VmQueuePath() {
-  for (auto& rx : rx_)
-    if (rx.xsk) xsk_socket__delete(rx.xsk);
   if (port_) xsk_socket__delete(port_);
 }
 
-int VmQueuePath::rx_socket_fd(unsigned rxq) const { return xsk_socket__fd(rx_[rxq].xsk); }
+int VmQueuePath::rx_socket_fd(unsigned rxq) const { return rx_[rxq]->fd(); }
 
 std::vector<int> VmQueuePath::poll_fds() const {
   std::vector<int> fds;
-  for (const auto& rx : rx_) fds.push_back(xsk_socket__fd(rx.xsk));
+  for (const auto& rx : rx_) fds.push_back(rx->fd());
   return fds;
 }
 
 unsigned VmQueuePath::service() {
   unsigned work = take_completions(returns_);
-  for (auto& rx : rx_) work += forward_received(rx, returns_);
+  for (auto& rx : rx_) work += forward_received(*rx, returns_);
   if (ring_entries(tx_.producer, tx_.consumer) > 0) kick_port();
   umem_.recycle(returns_);
   returns_.clear();
@@ -78,9 +86,9 @@ unsigned VmQueuePath::take_completions(std::vector<std::uint64_t>& returns) {
   return n;
 }
 
-unsigned VmQueuePath::forward_received(RxSocket& rx, std::vector<std::uint64_t>& returns) {
+unsigned VmQueuePath::forward_received(XskRxSocket& rx, std::vector<std::uint64_t>& returns) {
   std::uint32_t rx_index = 0;
-  const std::uint32_t n = xsk_ring_cons__peek(&rx.ring, kRxBatch, &rx_index);
+  const std::uint32_t n = xsk_ring_cons__peek(&rx.ring(), kRxBatch, &rx_index);
   if (n == 0) return 0;
   umem_.note_taken(n);
   received_.fetch_add(n, std::memory_order_relaxed);
@@ -94,7 +102,7 @@ unsigned VmQueuePath::forward_received(RxSocket& rx, std::vector<std::uint64_t>&
 
   std::uint64_t bytes = 0;
   for (std::uint32_t i = 0; i < n; ++i) {
-    const xdp_desc* desc = xsk_ring_cons__rx_desc(&rx.ring, rx_index + i);
+    const xdp_desc* desc = xsk_ring_cons__rx_desc(&rx.ring(), rx_index + i);
     if (i < sent) {
       xdp_desc* out = xsk_ring_prod__tx_desc(&tx_, tx_index + i);
       out->addr = desc->addr;
@@ -105,7 +113,7 @@ unsigned VmQueuePath::forward_received(RxSocket& rx, std::vector<std::uint64_t>&
       returns.push_back(desc->addr);
     }
   }
-  xsk_ring_cons__release(&rx.ring, n);
+  xsk_ring_cons__release(&rx.ring(), n);
   if (sent > 0) {
     xsk_ring_prod__submit(&tx_, sent);
     in_flight_.fetch_add(sent, std::memory_order_relaxed);
@@ -119,15 +127,20 @@ unsigned VmQueuePath::forward_received(RxSocket& rx, std::vector<std::uint64_t>&
 }
 
 void VmQueuePath::kick_port() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now < port_retry_at_) return;
   // Copy-mode transmit happens inside this call, a batch at a time.
   if (sendto(xsk_socket__fd(port_), nullptr, 0, MSG_DONTWAIT, nullptr, 0) >= 0) return;
   if (errno == EAGAIN || errno == EBUSY || errno == ENOBUFS || errno == EINTR) return;  // try again next round
+  // The port is down or gone: its frames wait in the TX ring (within the
+  // quota) and new ones are dropped, without a system call per round.
   port_errors_.fetch_add(1, std::memory_order_relaxed);
+  port_retry_at_ = now + kPortRetryInterval;
 }
 
 bool VmQueuePath::empty() const {
   for (const auto& rx : rx_)
-    if (ring_entries(rx.ring.producer, rx.ring.consumer) > 0) return false;
+    if (ring_entries(rx->ring().producer, rx->ring().consumer) > 0) return false;
   return in_flight_.load(std::memory_order_relaxed) == 0;
 }
 
@@ -135,11 +148,12 @@ void VmQueuePath::reclaim() {
   std::vector<std::uint64_t> returns;
   take_completions(returns);
   for (auto& rx : rx_) {
+    xsk_ring_cons& ring = rx->ring();
     std::uint32_t index = 0;
-    const std::uint32_t n = xsk_ring_cons__peek(&rx.ring, rx.ring.size, &index);
-    for (std::uint32_t i = 0; i < n; ++i) returns.push_back(xsk_ring_cons__rx_desc(&rx.ring, index + i)->addr);
+    const std::uint32_t n = xsk_ring_cons__peek(&ring, ring.size, &index);
+    for (std::uint32_t i = 0; i < n; ++i) returns.push_back(xsk_ring_cons__rx_desc(&ring, index + i)->addr);
     if (n > 0) {
-      xsk_ring_cons__release(&rx.ring, n);
+      xsk_ring_cons__release(&ring, n);
       umem_.note_taken(n);
     }
   }
@@ -177,7 +191,7 @@ QueueStats VmQueuePath::stats() const {
   for (const auto& rx : rx_) {
     xdp_statistics x{};
     socklen_t len = sizeof x;
-    if (getsockopt(xsk_socket__fd(rx.xsk), SOL_XDP, XDP_STATISTICS, &x, &len) != 0) continue;
+    if (getsockopt(rx->fd(), SOL_XDP, XDP_STATISTICS, &x, &len) != 0) continue;
     s.xsk_rx_dropped += x.rx_dropped;
     s.xsk_rx_invalid_descs += x.rx_invalid_descs;
     if (len >= sizeof x) {

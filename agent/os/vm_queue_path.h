@@ -12,12 +12,14 @@
 #include <xdp/xsk.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <vector>
 
 #include "core/dataplane.h"
 #include "os/uplink_umem.h"
+#include "os/xsk_rx_socket.h"
 
 namespace vmq::os {
 
@@ -52,21 +54,17 @@ class VmQueuePath {
   QueueStats stats() const;
 
  private:
-  struct RxSocket {
-    xsk_socket* xsk = nullptr;
-    xsk_ring_cons ring{};
-  };
 
   VmQueuePath(UplinkUmem& umem, const QueueSpec& spec) : umem_(umem), id_(spec.id), quota_(spec.frames) {}
   Result<void> open_sockets(const QueueSpec& spec);
   unsigned take_completions(std::vector<std::uint64_t>& returns);
-  unsigned forward_received(RxSocket& rx, std::vector<std::uint64_t>& returns);
+  unsigned forward_received(XskRxSocket& rx, std::vector<std::uint64_t>& returns);
   void kick_port();
 
   UplinkUmem& umem_;
   QueueId id_;
   std::uint32_t quota_;
-  std::vector<RxSocket> rx_;
+  std::vector<std::unique_ptr<XskRxSocket>> rx_;  // one per uplink rx queue
   std::vector<std::uint64_t> returns_;  // the worker's batch of frames to give back
   xsk_socket* port_ = nullptr;
   xsk_ring_prod tx_{};
@@ -80,6 +78,9 @@ class VmQueuePath {
   std::atomic<std::uint64_t> dropped_quota_{0};
   std::atomic<std::uint64_t> port_errors_{0};
   std::atomic<std::int64_t> in_flight_{0};
+  // While the port refuses transmits (down, gone), it is kicked at most every
+  // kPortRetryInterval instead of on every round of the worker.
+  std::chrono::steady_clock::time_point port_retry_at_{};
   std::atomic<int> worker_tid_{0};
 };
 

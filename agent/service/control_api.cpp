@@ -3,6 +3,9 @@
 #include <linux/bpf.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
+#include <ctime>
 #include <exception>
 
 #include <fmt/format.h>
@@ -10,6 +13,7 @@
 #include "core/default_reason.h"
 #include "core/frame_builder.h"
 #include "core/names.h"
+#include "service/migration.h"
 #include "service/params.h"
 #include "service/views.h"
 
@@ -22,6 +26,22 @@ namespace {
 template <typename T>
 std::unexpected<Error> error_of(const Result<T>& r) {
   return std::unexpected(r.error());
+}
+
+std::string utc_now() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+bool same_filters(const std::vector<const Filter*>& have, const std::vector<FilterMatch>& want) {
+  if (have.size() != want.size()) return false;
+  for (const FilterMatch& m : want)
+    if (std::ranges::none_of(have, [&](const Filter* f) { return f->match == m; })) return false;
+  return true;
 }
 
 }  // namespace
@@ -43,6 +63,8 @@ ControlApi::ControlApi(QueueManager& manager, AgentInfo info, SaveState save_sta
       {"filter.del", {&ControlApi::filter_del, true}},
       {"stats", {&ControlApi::stats, false}},
       {"trace", {&ControlApi::trace, false}},
+      {"migrate.drain", {&ControlApi::migrate_drain, true}},
+      {"migrate.restore", {&ControlApi::migrate_restore, true}},
   };
 }
 
@@ -305,7 +327,9 @@ Result<json> ControlApi::stats(const json& params) {
     uplinks.push_back({{"name", u.name}, {"default_queue", default_queue_json(*by_reason)}, {"umem", umem_json(*umem)}});
   }
   const auto now = std::chrono::system_clock::now().time_since_epoch();
+  const auto uptime = std::chrono::steady_clock::now() - info_.started;
   return json{{"timestamp_ms", std::chrono::duration_cast<std::chrono::milliseconds>(now).count()},
+              {"uptime_ms", std::chrono::duration_cast<std::chrono::milliseconds>(uptime).count()},
               {"uplinks", uplinks},
               {"queues", queues}};
 }
@@ -396,6 +420,81 @@ Result<json> ControlApi::trace(const json& params) {
   if (matching) out["filter"] = {{"id", matching->id}};
   out["explanation"] = "default queue (the host's switch): " + why;
   return out;
+}
+
+// Live migration, source side: new frames take the default path from the
+// moment the filters are cleared; what the queue holds is delivered; DMA
+// stopped is indicated once; the queue is freed and described.
+Result<json> ControlApi::migrate_drain(const json& params) {
+  if (auto ok = Params(params).allow_only({"queue"}); !ok) return error_of(ok);
+  auto q = queue_param(params);
+  if (!q) return error_of(q);
+  const Queue queue = **q;
+  MigrationDocument doc{info_.host_id, utc_now(), queue.name, queue.vm, queue.uplink, queue.port, queue.cpu,
+                        queue.frames, queue.vlan_mode, queue.paused_by_operator, {}, {}, 0, 0};
+  for (const Filter* f : manager_.filters_of(queue.id)) doc.filters.push_back(f->match);
+  const std::uint64_t indications_before = manager_.dma_stopped_count();
+  auto drained = manager_.remove(queue.id);
+  if (!drained) return error_of(drained);
+  doc.counters = counters_json(drained->final_stats);
+  doc.drained_frames = drained->frames;
+  doc.drain_us = static_cast<std::uint64_t>(drained->duration.count());
+  return json{{"document", to_json(doc)},
+              {"drained_frames", drained->frames},
+              {"drain_us", drained->duration.count()},
+              {"dma_stopped_indications", manager_.dma_stopped_count() - indications_before}};
+}
+
+// Live migration, destination side: the queue is created with its filters
+// and runs, or nothing is created at all. Restoring what is already here is
+// a success, so that a hook may run it twice.
+Result<json> ControlApi::migrate_restore(const json& params) {
+  const Params p(params);
+  if (auto ok = p.allow_only({"document", "uplink", "port", "cpu"}); !ok) return error_of(ok);
+  const json* document = p.find("document");
+  if (!document) return fail(Errc::invalid_argument, "parameter 'document' is required");
+  auto doc = parse_migration_document(*document);
+  if (!doc) return error_of(doc);
+  auto uplink = p.optional_string("uplink");
+  auto port = p.optional_string("port");
+  if (!uplink) return error_of(uplink);
+  if (!port) return error_of(port);
+
+  QueueParams q{doc->name, doc->vm, uplink->value_or(doc->uplink), port->value_or(doc->port), std::nullopt,
+                doc->frames, doc->vlan_mode};
+  std::string cpu_choice;
+  if (const json* cpu = p.find("cpu"); cpu && cpu->is_string() && cpu->get<std::string>() == "auto") {
+    cpu_choice = "auto";
+  } else if (cpu) {
+    auto given = p.optional_uint("cpu", 4095);
+    if (!given) return fail(Errc::invalid_argument, "parameter 'cpu' must be a CPU number or \"auto\"");
+    q.cpu = static_cast<unsigned>(**given);
+    cpu_choice = "given";
+  } else if (manager_.placement().check(doc->cpu)) {
+    q.cpu = doc->cpu;
+    cpu_choice = "document";
+  } else {
+    cpu_choice = "auto";  // the source's CPU is not usable here
+  }
+
+  if (auto existing = manager_.find(doc->name); existing) {
+    const Queue& e = **existing;
+    if (e.uplink == q.uplink && e.port == q.port && same_filters(manager_.filters_of(e.id), doc->filters))
+      return json{{"queue", queue_view(e, true)}, {"already_restored", true}, {"restore_us", 0}};
+    return fail(Errc::conflict, fmt::format("queue {} already exists here (id {}) with other settings", e.name, e.id));
+  }
+  const auto start = std::chrono::steady_clock::now();
+  auto id = manager_.create(q, doc->filters);
+  if (!id) return error_of(id);
+  if (doc->paused_by_operator) {
+    if (auto ok = manager_.pause(*id); !ok) return error_of(ok);
+  }
+  const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
+  return json{{"queue", queue_view(*manager_.queue(*id), true)},
+              {"already_restored", false},
+              {"cpu_choice", cpu_choice},
+              {"restore_us", elapsed.count()},
+              {"source_host", doc->source_host}};
 }
 
 }  // namespace vmq::service

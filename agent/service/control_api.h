@@ -50,6 +50,8 @@ class ControlApi {
   Result<nlohmann::json> filter_del(const nlohmann::json& params);
   Result<nlohmann::json> stats(const nlohmann::json& params);
   Result<nlohmann::json> trace(const nlohmann::json& params);
+  Result<nlohmann::json> migrate_drain(const nlohmann::json& params);
+  Result<nlohmann::json> migrate_restore(const nlohmann::json& params);
 
   Result<const Queue*> queue_param(const nlohmann::json& params) const;
   nlohmann::json queue_view(const Queue& queue, bool detail) const;

@@ -69,7 +69,7 @@ class FakeDataplane : public Dataplane {
   Result<DrainResult> drain_queue(QueueId queue, std::chrono::milliseconds) override {
     if (auto e = injected("drain_queue")) return std::unexpected(e->error());
     calls.push_back("drained " + std::to_string(queue));
-    return DrainResult{std::exchange(frames_in_ring, 0), std::chrono::microseconds(5)};
+    return DrainResult{std::exchange(frames_in_ring, 0), std::chrono::microseconds(5), QueueStats{}};
   }
 
   void stop_queue(QueueId queue) override {
