@@ -21,19 +21,24 @@ in_ns() { local ns=$1; shift; ip netns exec "$lab-$ns" "$@"; }
 ctl() { in_ns host1 "${vmqctl[@]}" "$@"; }
 section() { printf '\n== %s\n' "$*"; }
 cleanup() {
-  [[ -n ${vmqd_pid:-} ]] && kill "$vmqd_pid" 2>/dev/null && wait "$vmqd_pid" 2>/dev/null
+  set +e  # clean up everything, whatever fails
+  if [[ -n ${vmqd_pid:-} ]]; then
+    kill "$vmqd_pid" 2>/dev/null
+    wait "$vmqd_pid" 2>/dev/null
+  fi
   "$src/deploy/lab.sh" down --name "$lab" >/dev/null
   rm -rf "$run_dir"
 }
 trap cleanup EXIT
 
 section "lab: a host (bridge br0, uplink0), two VMs behind it, a wire"
-"$src/deploy/lab.sh" down --name "$lab" >/dev/null
+cleanup  # what an interrupted run may have left
 "$src/deploy/lab.sh" up --name "$lab" --vms 2
 mkdir -p "$run_dir"
 
 section "starting vmqd on uplink0"
-in_ns host1 "$bin/agent/vmqd" --config /dev/null --uplink uplink0 --socket "$run_dir/vmqd.sock" \
+# Not through in_ns: $! must be vmqd itself (ip netns exec execs it).
+ip netns exec "$lab-host1" "$bin/agent/vmqd" --config /dev/null --uplink uplink0 --socket "$run_dir/vmqd.sock" \
   --state-dir "$run_dir/state" --socket-group "" 2>"$run_dir/vmqd.log" &
 vmqd_pid=$!
 for _ in $(seq 50); do ctl status >/dev/null 2>&1 && break; sleep 0.1; done
@@ -50,7 +55,8 @@ for vm in 1 2; do in_ns wire ping -c 5 -i 0.1 -q "10.77.0.1$vm" | tail -2; done
 section "a UDP stream of 20,000 frames to each VM, and 100 broadcast frames"
 receivers=()
 for vm in 1 2; do
-  in_ns "vm$vm" "$testnet" recv --iface eth0 --seconds 15 --idle-exit 1 --listen-udp 9 >"$run_dir/vm$vm.json" \
+  # Each VM expects its stream and the broadcasts; 20 s is the bound.
+  in_ns "vm$vm" "$testnet" recv --iface eth0 --seconds 20 --expect 20100 --listen-udp 9 >"$run_dir/vm$vm.json" \
     2>"$run_dir/vm$vm.err" &
   receivers+=($!)
 done

@@ -48,7 +48,8 @@ Errc errc_from_code(std::string_view code) {
 
 std::string encode(const Request& request) {
   json j{{"vmq", kProtocolVersion}, {"id", request.id}, {"method", request.method}, {"params", request.params}};
-  return j.dump() + "\n";
+  // Parameters may carry operator text that is not UTF-8: never fail on it.
+  return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 std::string encode(const Reply& reply) {

@@ -80,6 +80,7 @@ Result<QueueState> QueueManager::check_transition(const Queue& q, QueueEvent eve
 void QueueManager::enter(Queue& q, QueueState next) {
   const QueueState from = q.state;
   q.state = next;
+  ++generation_;
   if (events_ && from != next) events_->state_changed(q, from, next);
 }
 
@@ -198,6 +199,7 @@ Result<FilterId> QueueManager::set_filter(QueueId queue_id, const FilterMatch& m
     filter_ids_.release(*new_id);
     return std::unexpected(ok.error());
   }
+  ++generation_;
   filters_[*new_id] = Filter{*new_id, queue.id, match};
   filter_by_key_[key] = *new_id;
   queue.filters.push_back(*new_id);
@@ -221,6 +223,7 @@ Result<void> QueueManager::clear_filter(FilterId filter_id) {
   if (!next) return std::unexpected(next.error());
 
   if (auto ok = dataplane_.remove_filter(queue.uplink, f.match); !ok) return std::unexpected(ok.error());
+  ++generation_;
   filter_by_key_.erase(FilterKey{queue.uplink, f.match.mac, f.match.vlan});
   filters_.erase(it);
   filter_ids_.release(filter_id);
@@ -349,6 +352,7 @@ Result<void> QueueManager::pause(QueueId queue_id) {
                 fmt::format("queue {}: only a running queue can be paused (state {})", queue.name,
                             to_string(queue.visible_state())));
   if (queue.paused_by_operator) return {};
+  ++generation_;
   queue.paused_by_operator = true;
   if (auto ok = publish(queue); !ok) {
     queue.paused_by_operator = false;
@@ -369,6 +373,7 @@ Result<void> QueueManager::resume(QueueId queue_id) {
     return fail(Errc::invalid_state,
                 fmt::format("queue {}: cannot resume a queue in state {}", queue.name, to_string(queue.state)));
   if (!queue.paused_by_operator) return {};
+  ++generation_;
   queue.paused_by_operator = false;
   if (auto ok = publish(queue); !ok) {
     queue.paused_by_operator = true;
@@ -391,6 +396,7 @@ Result<void> QueueManager::set_cpu(QueueId queue_id, unsigned cpu) {
   if (started(queue)) {
     if (auto ok = dataplane_.move_queue(queue.id, cpu); !ok) return ok;
   }
+  ++generation_;
   queue.cpu = cpu;
   return {};
 }
@@ -405,6 +411,7 @@ Result<void> QueueManager::rename(QueueId queue_id, const std::string& name) {
   for (const auto& [id, other] : queues_)
     if (id != queue_id && other.name == name)
       return fail(Errc::conflict, fmt::format("queue {}: the name {} is already used by queue {}", (*q)->name, name, id));
+  ++generation_;
   (*q)->name = name;
   return {};
 }
@@ -416,6 +423,7 @@ Result<void> QueueManager::set_vm(QueueId queue_id, const std::string& vm) {
   if (!parameters_accessible((*q)->state))
     return fail(Errc::invalid_state, fmt::format("queue {}: cannot change parameters in state {}", (*q)->name,
                                                  to_string((*q)->state)));
+  ++generation_;
   (*q)->vm = vm;
   return {};
 }

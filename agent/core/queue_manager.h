@@ -81,6 +81,9 @@ class QueueManager {
   std::vector<const Queue*> queues() const;  // by id
   std::vector<const Filter*> filters_of(QueueId queue) const;
   std::size_t filter_count() const { return filters_.size(); }
+  // Grows with every change to queues and filters, whether or not the call
+  // that made it succeeded: what must be saved is what changed.
+  std::uint64_t generation() const { return generation_; }
   // DMA-stopped indications so far (one per freed queue).
   std::uint64_t dma_stopped_count() const { return dma_stopped_count_; }
   std::map<unsigned, unsigned> queues_per_cpu() const;
@@ -112,6 +115,7 @@ class QueueManager {
   std::map<FilterId, Filter> filters_;
   std::map<FilterKey, FilterId> filter_by_key_;
   std::uint64_t dma_stopped_count_ = 0;
+  std::uint64_t generation_ = 0;
 };
 
 }  // namespace vmq

@@ -94,6 +94,9 @@ Result<AgentConfig> load_config(const std::string& path, bool required) {
     if (required) return fail(Errc::not_found, fmt::format("{}: no such configuration file", path));
     return config;
   }
+  if (path == "/dev/null") return config;  // the usual way to say "no file"
+  if (!std::filesystem::is_regular_file(path, ec))
+    return fail(Errc::invalid_argument, fmt::format("{}: not a regular file", path));
   toml::table table;
   try {  // Debian's toml++ is built to report syntax errors by exception
     table = toml::parse_file(path);

@@ -49,22 +49,22 @@ bool same_filters(const std::vector<const Filter*>& have, const std::vector<Filt
 ControlApi::ControlApi(QueueManager& manager, AgentInfo info, SaveState save_state)
     : manager_(manager), info_(std::move(info)), save_state_(std::move(save_state)) {
   methods_ = {
-      {"status", {&ControlApi::status, false}},
-      {"caps", {&ControlApi::caps, false}},
-      {"queue.add", {&ControlApi::queue_add, true}},
-      {"queue.list", {&ControlApi::queue_list, false}},
-      {"queue.show", {&ControlApi::queue_show, false}},
-      {"queue.set", {&ControlApi::queue_set, true}},
-      {"queue.pause", {&ControlApi::queue_pause, true}},
-      {"queue.resume", {&ControlApi::queue_resume, true}},
-      {"queue.del", {&ControlApi::queue_del, true}},
-      {"filter.add", {&ControlApi::filter_add, true}},
-      {"filter.list", {&ControlApi::filter_list, false}},
-      {"filter.del", {&ControlApi::filter_del, true}},
-      {"stats", {&ControlApi::stats, false}},
-      {"trace", {&ControlApi::trace, false}},
-      {"migrate.drain", {&ControlApi::migrate_drain, true}},
-      {"migrate.restore", {&ControlApi::migrate_restore, true}},
+      {"status", &ControlApi::status},
+      {"caps", &ControlApi::caps},
+      {"queue.add", &ControlApi::queue_add},
+      {"queue.list", &ControlApi::queue_list},
+      {"queue.show", &ControlApi::queue_show},
+      {"queue.set", &ControlApi::queue_set},
+      {"queue.pause", &ControlApi::queue_pause},
+      {"queue.resume", &ControlApi::queue_resume},
+      {"queue.del", &ControlApi::queue_del},
+      {"filter.add", &ControlApi::filter_add},
+      {"filter.list", &ControlApi::filter_list},
+      {"filter.del", &ControlApi::filter_del},
+      {"stats", &ControlApi::stats},
+      {"trace", &ControlApi::trace},
+      {"migrate.drain", &ControlApi::migrate_drain},
+      {"migrate.restore", &ControlApi::migrate_restore},
   };
 }
 
@@ -75,23 +75,26 @@ api::Reply ControlApi::handle(const api::Request& request) {
     reply.error = Error{Errc::protocol, fmt::format("unknown method '{}'", request.method)};
     return reply;
   }
+  const std::uint64_t generation = manager_.generation();
   Result<json> result = fail(Errc::system, "not run");
   try {
-    result = (this->*method->second.handler)(request.params);
+    result = (this->*method->second)(request.params);
   } catch (const std::exception& e) {  // a bug, never the client's fault: keep serving
     result = fail(Errc::system, fmt::format("internal error in {}: {}", request.method, e.what()));
+  }
+  // Whatever changed is saved, also by a call that failed half way.
+  if (manager_.generation() != generation) {
+    if (auto saved = save_state_(); !saved) {
+      const std::string lost = fmt::format("the change was made but could not be saved, so it will not survive a "
+                                           "restart: {}",
+                                           saved.error().message);
+      reply.error = result ? Error{Errc::system, lost} : Error{result.error().code, result.error().message + "; " + lost};
+      return reply;
+    }
   }
   if (!result) {
     reply.error = result.error();
     return reply;
-  }
-  if (method->second.changes_state) {
-    if (auto saved = save_state_(); !saved) {
-      reply.error = Error{Errc::system, fmt::format("the change was made but could not be saved, so it will not "
-                                                    "survive a restart: {}",
-                                                    saved.error().message)};
-      return reply;
-    }
   }
   reply.result = std::move(*result);
   return reply;

@@ -31,10 +31,6 @@ class ControlApi {
 
  private:
   using Handler = Result<nlohmann::json> (ControlApi::*)(const nlohmann::json& params);
-  struct Method {
-    Handler handler;
-    bool changes_state;  // a successful call is persisted
-  };
 
   Result<nlohmann::json> status(const nlohmann::json& params);
   Result<nlohmann::json> caps(const nlohmann::json& params);
@@ -59,7 +55,7 @@ class ControlApi {
   QueueManager& manager_;
   AgentInfo info_;
   SaveState save_state_;
-  std::map<std::string, Method, std::less<>> methods_;
+  std::map<std::string, Handler, std::less<>> methods_;
 };
 
 }  // namespace vmq::service

@@ -28,6 +28,7 @@ namespace {
 
 constexpr std::size_t kMaxSessions = 64;
 constexpr auto kIdleTimeout = std::chrono::seconds(60);
+constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
 
 std::optional<gid_t> group_id(const std::string& name) {
   if (name.empty()) return std::nullopt;
@@ -63,6 +64,8 @@ Result<std::unique_ptr<ControlServer>> ControlServer::open(asio::io_context& io,
   std::filesystem::create_directories(dir, fs_error);
   if (fs_error) return fail(Errc::system, fmt::format("creating {}: {}", dir.string(), fs_error.message()));
   if (std::filesystem::exists(path, fs_error)) {
+    if (!std::filesystem::is_socket(path, fs_error))
+      return fail(Errc::conflict, fmt::format("{} exists and is not a socket: vmqd will not remove it", path));
     if (someone_listens(path))
       return fail(Errc::conflict, fmt::format("another vmqd is already serving {}", path));
     std::filesystem::remove(path, fs_error);  // left behind by an agent that died
@@ -126,7 +129,14 @@ asio::awaitable<void> ControlServer::accept_loop() {
     stream_protocol::socket socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (ec == asio::error::operation_aborted) co_return;
-      log_(LogLevel::warning, fmt::format("control socket: accept: {}", ec.message()));
+      // Out of descriptors, say: retrying at once would spin and flood the log.
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_accept_warning_ >= std::chrono::seconds(1)) {
+        log_(LogLevel::warning, fmt::format("control socket: accept: {}", ec.message()));
+        last_accept_warning_ = now;
+      }
+      asio::steady_timer pause(io_, kAcceptRetry);
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
     asio::co_spawn(io_, serve(std::move(socket)), asio::detached);

@@ -11,6 +11,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,6 +51,7 @@ class ControlServer {
   std::optional<gid_t> group_;
   std::string group_name_;
   std::shared_ptr<std::size_t> sessions_ = std::make_shared<std::size_t>(0);
+  std::chrono::steady_clock::time_point last_accept_warning_{};
 };
 
 }  // namespace vmq::service

@@ -43,7 +43,8 @@ Result<std::optional<std::string>> Params::optional_string(const char* key) cons
 Result<std::optional<std::uint64_t>> Params::optional_uint(const char* key, std::uint64_t max) const {
   const auto* v = find(key);
   if (!v) return std::optional<std::uint64_t>{};
-  if (!v->is_number_unsigned() || v->get<std::uint64_t>() > max)
+  const bool non_negative = v->is_number_unsigned() || (v->is_number_integer() && v->get<std::int64_t>() >= 0);
+  if (!non_negative || v->get<std::uint64_t>() > max)
     return std::unexpected(bad_type(key, fmt::format("an integer from 0 to {}", max)));
   return std::optional(v->get<std::uint64_t>());
 }
@@ -67,6 +68,11 @@ Result<FilterMatch> filter_match_from(const nlohmann::json& j, std::string_view 
   if (const auto* v = p.find("vlan")) {
     if (!v->is_number_integer())
       return fail(Errc::invalid_argument, "parameter 'vlan' must be an integer (null: untagged)");
+    // Out-of-range values are named as given, not as what a narrowing made of them.
+    if (v->is_number_unsigned() && v->get<std::uint64_t>() > VMQ_VLAN_MAX)
+      return fail(Errc::invalid_argument, fmt::format("VLAN {} out of range {}..{} (use --untagged for untagged and "
+                                                      "priority-tagged frames)",
+                                                      v->get<std::uint64_t>(), VMQ_VLAN_MIN, VMQ_VLAN_MAX));
     vlan = v->get<long>();
   }
   return FilterMatch::make(*mac, vlan);

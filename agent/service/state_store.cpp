@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <type_traits>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -33,6 +35,20 @@ json to_json(const SavedQueue& saved) {
           {"paused", q.paused_by_operator},           {"filters", filters}};
 }
 
+// Whether a JSON value is exactly a T: no sign, fraction or boolean slips
+// into a number, and the number fits.
+template <typename T>
+bool has_type(const json& v) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return v.is_boolean();
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    return v.is_string();
+  } else {
+    static_assert(std::is_unsigned_v<T>);
+    return v.is_number_unsigned() && v.get<std::uint64_t>() <= std::numeric_limits<T>::max();
+  }
+}
+
 // Reads a saved record field by field; remembers the first bad one.
 class RecordReader {
  public:
@@ -46,11 +62,11 @@ class RecordReader {
       error_ = Error{Errc::invalid_argument, fmt::format("{}: '{}' is missing", where_, key)};
       return;
     }
-    try {
-      out = it->get<T>();
-    } catch (const json::exception&) {
+    if (!has_type<T>(*it)) {
       error_ = Error{Errc::invalid_argument, fmt::format("{}: '{}' has the wrong type", where_, key)};
+      return;
     }
+    out = it->get<T>();
   }
   const std::optional<Error>& error() const { return error_; }
 
@@ -112,7 +128,10 @@ Result<SavedQueue> queue_from_json(const json& j, std::size_t index) {
 }
 
 Result<void> write_file_synced(const std::string& path, const std::string& data) {
-  os::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  // A leftover from a crash is replaced, never reused: its mode or a symlink
+  // in its place would pass on to the state file.
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return fail_errno(errno, fmt::format("removing {}", path));
+  os::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!fd) return fail_errno(errno, fmt::format("creating {}", path));
   std::size_t written = 0;
   while (written < data.size()) {
@@ -145,7 +164,9 @@ Result<std::vector<SavedQueue>> StateStore::load() const {
   };
   json j = json::parse(text.str(), nullptr, false);
   if (j.is_discarded() || !j.is_object()) return refuse("not valid JSON (corrupt or truncated)");
-  if (j.value("format", "") != "vmq-state") return refuse("not a vmq state file");
+  const auto format = j.find("format");
+  if (format == j.end() || !format->is_string() || format->get<std::string>() != "vmq-state")
+    return refuse("not a vmq state file");
   const auto version = j.find("version");
   if (version == j.end() || !version->is_number_integer()) return refuse("no format version");
   if (version->get<long long>() > kStateFormatVersion)
