@@ -16,15 +16,23 @@
 
 #include "vmq/abi.h"
 
+/* Without the agent's sizes: a filter table for 1,024 filters. */
+#define DEFAULT_FILTER_BUCKET_BITS 9
+
 /* Set by the agent before load. */
 const volatile __u32 rxq_count = 1;
 const volatile __u32 max_frame_len = 3840; /* receive buffer of a queue */
+const volatile __u64 filter_hash_first = VMQ_FILTER_HASH_FIRST;
+const volatile __u64 filter_hash_second = VMQ_FILTER_HASH_SECOND;
+const volatile __u32 filter_bucket_shift = 64 - DEFAULT_FILTER_BUCKET_BITS;
 
+/* The filter table of vmq/abi.h; 2^(64 - filter_bucket_shift) buckets. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__type(key, struct vmq_filter_key);
-	__type(value, struct vmq_filter_value);
-	__uint(max_entries, 1024);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct vmq_filter_bucket);
+	__uint(max_entries, 1u << DEFAULT_FILTER_BUCKET_BITS);
 } vmq_filters SEC(".maps");
 
 struct {
@@ -115,6 +123,55 @@ static __always_inline int parse_frame(void *data, void *data_end, struct parsed
 	return 0;
 }
 
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "frame_key_word() loads the MAC little-endian");
+
+/* vmq_filter_key_word() of the destination MAC and `vlan`, from a 4-byte and
+ * a 2-byte load (the caller checked the Ethernet header is there). */
+static __always_inline __u64 frame_key_word(void *data, __u16 vlan)
+{
+	return (__u64)*(__u32 *)data | (__u64)*(__u16 *)(data + 4) << 32 | (__u64)vlan << 48;
+}
+
+#define READ_ONCE_U64(x) (*(const volatile __u64 *)&(x))
+
+/* The lookup of vmq/abi.h's protocol in one bucket: key word, value, key word
+ * again, each read once and in this order; the value only counts if both key
+ * reads are `key`. The array lookup is inlined by the verifier. */
+static __always_inline int find_in_bucket(__u32 index, __u64 key, struct vmq_filter_value *out)
+{
+	struct vmq_filter_bucket *bucket = bpf_map_lookup_elem(&vmq_filters, &index);
+	union {
+		__u64 word;
+		struct vmq_filter_value fields;
+	} value;
+
+	if (!bucket)
+		return 0;
+#pragma unroll
+	for (int i = 0; i < VMQ_FILTER_BUCKET_SLOTS; i++) {
+		struct vmq_filter_slot *slot = &bucket->slot[i];
+
+		if (READ_ONCE_U64(slot->key) != key)
+			continue;
+		value.word = READ_ONCE_U64(slot->value);
+		if (READ_ONCE_U64(slot->key) != key)
+			continue; /* rewritten meanwhile: the key may have moved on */
+		*out = value.fields;
+		return 1;
+	}
+	return 0;
+}
+
+/* At most eight slot compares, whatever the frame. Key word 0, MAC
+ * 00:00:00:00:00:00 untagged, would match free slots: it is never a filter. */
+static __always_inline int find_filter(__u64 key, struct vmq_filter_value *out)
+{
+	if (key == VMQ_FILTER_KEY_FREE)
+		return 0;
+	return find_in_bucket(vmq_filter_bucket_index(key, filter_hash_first, filter_bucket_shift), key, out) ||
+	       find_in_bucket(vmq_filter_bucket_index(key, filter_hash_second, filter_bucket_shift), key, out);
+}
+
 static __always_inline void count_traffic(void *map, __u32 index, __u64 bytes)
 {
 	struct vmq_traffic *t = bpf_map_lookup_elem(map, &index);
@@ -171,27 +228,25 @@ static __always_inline int restore_outer_tag(struct xdp_md *ctx, __u32 saved_tag
  */
 static __always_inline int classify(struct xdp_md *ctx, void *data, void *data_end)
 {
-	struct vmq_filter_value *filter;
+	struct vmq_filter_value filter;
 	struct vmq_queue_entry *queue;
 	struct vmq_filter_hits *hits;
-	struct vmq_filter_key key;
 	struct parsed_frame frame;
 	__u32 queue_id, filter_id, slot, len, saved_tag = 0;
+	__u64 key;
 	int strip;
 
 	if (parse_frame(data, data_end, &frame) < 0)
 		return to_default_queue(ctx, VMQ_DEFAULT_MALFORMED);
 
-	__builtin_memcpy(key.mac, data, ETH_ALEN);
-	if (key.mac[0] & 1) /* group bit: broadcast and multicast */
+	key = frame_key_word(data, frame.vlan);
+	if (key & 1) /* group bit of the first MAC octet: broadcast and multicast */
 		return to_default_queue(ctx, VMQ_DEFAULT_BROADCAST_MULTICAST);
-	key.vlan = frame.vlan;
 
-	filter = bpf_map_lookup_elem(&vmq_filters, &key);
-	if (!filter)
+	if (!find_filter(key, &filter))
 		return to_default_queue(ctx, VMQ_DEFAULT_NO_FILTER);
-	queue_id = filter->queue_id;
-	filter_id = filter->filter_id;
+	queue_id = filter.queue_id;
+	filter_id = filter.filter_id;
 
 	queue = bpf_map_lookup_elem(&vmq_queues, &queue_id);
 	if (!queue || queue->state != VMQ_QUEUE_RUNNING)

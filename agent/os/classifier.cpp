@@ -4,14 +4,79 @@
 #include <bpf/libbpf.h>
 #include <fmt/format.h>
 #include <linux/bpf.h>
+#include <linux/membarrier.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <optional>
 #include <utility>
 
 #include "vmq_classify.skel.h"
 
 namespace vmq::os {
+namespace {
+
+// Each XDP run, native or generic, is an RCU read-side critical section, and
+// MEMBARRIER_CMD_GLOBAL waits for an RCU grace period (synchronize_rcu()):
+// once it returns, every classifier run that had started has ended. With one
+// CPU online it returns at once, which is enough there: XDP runs in softirq
+// context and the agent never runs in the middle of it (test runs might,
+// on a preemptible kernel, but they deliver no frame).
+Result<void> wait_for_xdp_readers() {
+  if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) != 0)
+    return fail_errno(errno, "waiting for the classifier's running lookups (membarrier)");
+  return {};
+}
+
+Result<void> check_filter_map(int map_fd, const FilterTableShape& shape) {
+  bpf_map_info info{};
+  std::uint32_t len = sizeof info;
+  if (bpf_obj_get_info_by_fd(map_fd, &info, &len)) return fail_errno(errno, "reading the filter table's map info");
+  if (info.value_size != sizeof(vmq_filter_bucket) || info.max_entries != shape.buckets() ||
+      !(info.map_flags & BPF_F_MMAPABLE))
+    return fail(Errc::invalid_state, fmt::format("the filter table map has {} entries of {} bytes (flags {:#x}), not {} "
+                                                 "mmappable buckets",
+                                                 info.max_entries, info.value_size, info.map_flags, shape.buckets()));
+  return {};
+}
+
+}  // namespace
+
+// The filter table's memory, mapped once the map exists (after load), and
+// its writer.
+class FilterStore {
+ public:
+  FilterStore(const FilterTableShape& shape, std::uint32_t max_filters) : shape_(shape), max_filters_(max_filters) {}
+  FilterStore(const FilterStore&) = delete;
+  FilterStore& operator=(const FilterStore&) = delete;
+  ~FilterStore() {
+    if (memory_ != MAP_FAILED) ::munmap(memory_, length_);
+  }
+
+  const FilterTableShape& shape() const { return shape_; }
+
+  Result<FilterTable*> table(int map_fd) {
+    if (table_) return &*table_;
+    if (map_fd < 0) return fail(Errc::invalid_state, "the classifier is not loaded: it has no filter table yet");
+    if (auto ok = check_filter_map(map_fd, shape_); !ok) return std::unexpected(ok.error());
+    length_ = std::size_t{shape_.buckets()} * sizeof(vmq_filter_bucket);
+    memory_ = ::mmap(nullptr, length_, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
+    if (memory_ == MAP_FAILED) return fail_errno(errno, "mapping the classifier's filter table");
+    const std::span buckets(static_cast<vmq_filter_bucket*>(memory_), shape_.buckets());
+    return &table_.emplace(buckets, shape_, max_filters_, wait_for_xdp_readers);
+  }
+
+ private:
+  FilterTableShape shape_;
+  std::uint32_t max_filters_;
+  void* memory_ = MAP_FAILED;
+  std::size_t length_ = 0;
+  std::optional<FilterTable> table_;
+};
+
 namespace {
 
 // Per-CPU map values are laid out one per possible CPU, each padded to 8 bytes.
@@ -43,6 +108,11 @@ vmq_traffic sum(const std::vector<vmq_traffic>& per_cpu) {
     total.bytes += t.bytes;
   }
   return total;
+}
+
+std::unexpected<Error> in_context(Error error, std::string_view what) {
+  error.message = fmt::format("{}: {}", what, error.message);
+  return std::unexpected(std::move(error));
 }
 
 Result<void> check_limits(const ClassifierLimits& l) {
@@ -86,16 +156,26 @@ Result<Classifier> Classifier::open_configured(const ClassifierLimits& limits, c
   if (auto ok = check_limits(limits); !ok) return std::unexpected(ok.error());
   vmq_classify* skel = vmq_classify__open();
   if (!skel) return fail_errno(errno, "opening the classifier BPF object");
-  Classifier classifier(skel, limits);  // owns skel from here on
+  auto filters = tables ? tables->filters_
+                        : std::make_shared<FilterStore>(FilterTableShape::for_filters(limits.max_filters),
+                                                        limits.max_filters);
+  Classifier classifier(skel, limits, filters);  // owns skel from here on
 
+  const FilterTableShape& shape = filters->shape();
   skel->rodata->rxq_count = limits.rxq_count;
   skel->rodata->max_frame_len = limits.max_frame_len;
+  skel->rodata->filter_hash_first = shape.first_multiplier;
+  skel->rodata->filter_hash_second = shape.second_multiplier;
+  skel->rodata->filter_bucket_shift = shape.shift();
+  // The agent writes the table in place (FilterTable), never with syscalls.
+  if (int err = bpf_map__set_map_flags(skel->maps.vmq_filters, BPF_F_MMAPABLE))
+    return fail_errno(-err, "making the filter table mappable");
   struct Size {
     bpf_map* map;
     std::uint32_t entries;
   };
   const Size sizes[] = {
-      {skel->maps.vmq_filters, limits.max_filters},
+      {skel->maps.vmq_filters, shape.buckets()},
       {skel->maps.vmq_queues, limits.max_queues},
       {skel->maps.vmq_xsks, limits.max_queues * limits.rxq_count},
       {skel->maps.vmq_queue_stats, limits.max_queues},
@@ -119,14 +199,18 @@ Result<Classifier> Classifier::open_configured(const ClassifierLimits& limits, c
   return classifier;
 }
 
+Classifier::Classifier(vmq_classify* skel, const ClassifierLimits& limits, std::shared_ptr<FilterStore> filters)
+    : skel_(skel), limits_(limits), filters_(std::move(filters)) {}
+
 Classifier::Classifier(Classifier&& other) noexcept
-    : skel_(std::exchange(other.skel_, nullptr)), limits_(other.limits_) {}
+    : skel_(std::exchange(other.skel_, nullptr)), limits_(other.limits_), filters_(std::move(other.filters_)) {}
 
 Classifier& Classifier::operator=(Classifier&& other) noexcept {
   if (this != &other) {
     if (skel_) vmq_classify__destroy(skel_);
     skel_ = std::exchange(other.skel_, nullptr);
     limits_ = other.limits_;
+    filters_ = std::move(other.filters_);
   }
   return *this;
 }
@@ -148,15 +232,30 @@ std::uint32_t Classifier::program_id() const {
   return info.id;
 }
 
+const FilterTableShape& Classifier::filter_table_shape() const { return filters_->shape(); }
+
+Result<FilterTable*> Classifier::filter_table() {
+  return filters_->table(bpf_map__fd(skel_->maps.vmq_filters));
+}
+
 Result<void> Classifier::put_filter(const vmq_filter_key& key, const vmq_filter_value& value) {
-  if (bpf_map__update_elem(skel_->maps.vmq_filters, &key, sizeof key, &value, sizeof value, BPF_ANY))
-    return fail_errno(errno, "writing a filter to the classifier");
+  // Key word 0 (this MAC untagged) marks a free slot; the MAC is refused on
+  // every VLAN, as the agent refuses it.
+  if (std::all_of(std::begin(key.mac), std::end(key.mac), [](std::uint8_t octet) { return octet == 0; }))
+    return fail(Errc::invalid_argument, "MAC 00:00:00:00:00:00 cannot be a filter");
+  auto table = filter_table();
+  if (!table) return std::unexpected(table.error());
+  const std::uint64_t word = filter_key_word(key);
+  auto ok = (*table)->find(word) ? (*table)->replace(word, value) : (*table)->insert(word, value);
+  if (!ok) return in_context(ok.error(), "writing a filter to the classifier");
   return {};
 }
 
 Result<void> Classifier::delete_filter(const vmq_filter_key& key) {
-  if (bpf_map__delete_elem(skel_->maps.vmq_filters, &key, sizeof key, 0) && errno != ENOENT)
-    return fail_errno(errno, "deleting a filter from the classifier");
+  auto table = filter_table();
+  if (!table) return std::unexpected(table.error());
+  auto ok = (*table)->erase(filter_key_word(key));
+  if (!ok && ok.error().code != Errc::not_found) return in_context(ok.error(), "deleting a filter from the classifier");
   return {};
 }
 

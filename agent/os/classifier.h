@@ -5,10 +5,12 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
 #include "core/error.h"
+#include "core/filter_table.h"
 #include "vmq/abi.h"
 
 struct vmq_classify;
@@ -16,6 +18,8 @@ struct bpf_object;
 struct bpf_program;
 
 namespace vmq::os {
+
+class FilterStore;
 
 struct ClassifierLimits {
   std::uint32_t max_queues = 256;      // queue ids 0..max_queues-1
@@ -57,8 +61,13 @@ class Classifier {
   int program_fd() const;
   std::uint32_t program_id() const;
 
+  // Adds a filter or gives an existing one a new value. The filter table is
+  // written in place, under running lookups (vmq/abi.h); MAC
+  // 00:00:00:00:00:00 is refused.
   Result<void> put_filter(const vmq_filter_key& key, const vmq_filter_value& value);
   Result<void> delete_filter(const vmq_filter_key& key);
+  // The filter table's buckets and hashes, as in the program's .rodata.
+  const FilterTableShape& filter_table_shape() const;
   Result<void> put_queue(std::uint32_t queue_id, const vmq_queue_entry& entry);
   std::uint32_t socket_slot(std::uint32_t queue_id, std::uint32_t rxq) const {
     return queue_id * limits_.rxq_count + rxq;
@@ -79,12 +88,16 @@ class Classifier {
                                  std::uint32_t rxq = 0, std::uint32_t repeat = 1) const;
 
  private:
-  Classifier(vmq_classify* skel, const ClassifierLimits& limits) : skel_(skel), limits_(limits) {}
+  Classifier(vmq_classify* skel, const ClassifierLimits& limits, std::shared_ptr<FilterStore> filters);
   static Result<Classifier> open_configured(const ClassifierLimits& limits, const Classifier* tables);
   Result<void> load_opened();
+  Result<FilterTable*> filter_table();
 
   vmq_classify* skel_ = nullptr;
   ClassifierLimits limits_;
+  // The mmapped filter table and its writer, shared with shadow instances:
+  // one writer per table.
+  std::shared_ptr<FilterStore> filters_;
 };
 
 }  // namespace vmq::os

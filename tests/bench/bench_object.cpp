@@ -22,35 +22,6 @@ Result<bpf_map*> find_map(bpf_object* object, std::string_view name) {
   return map;
 }
 
-Result<void> resize_maps(bpf_object* object, const LoadOptions& options) {
-  for (const auto& [name, entries] : options.map_sizes) {
-    auto map = find_map(object, name);
-    if (!map) return std::unexpected(map.error());
-    if (int err = bpf_map__set_max_entries(*map, entries))
-      return fail_errno(-err, fmt::format("sizing map {}", name));
-  }
-  return {};
-}
-
-Result<void> share_maps(bpf_object* object, const LoadOptions& options) {
-  for (const auto& [name, fd] : options.shared_maps) {
-    auto map = find_map(object, name);
-    if (!map) return std::unexpected(map.error());
-    if (int err = bpf_map__reuse_fd(*map, fd)) return fail_errno(-err, fmt::format("sharing map {}", name));
-  }
-  return {};
-}
-
-Result<void> skip_programs(bpf_object* object, const LoadOptions& options) {
-  for (const auto& name : options.skipped_programs) {
-    bpf_program* program = bpf_object__find_program_by_name(object, name.c_str());
-    if (!program) return fail(Errc::not_found, fmt::format("no program {} to skip", name));
-    if (int err = bpf_program__set_autoload(program, false))
-      return fail_errno(-err, fmt::format("skipping program {}", name));
-  }
-  return {};
-}
-
 Result<std::string> map_name(int fd) {
   bpf_map_info info{};
   std::uint32_t len = sizeof info;
@@ -86,7 +57,7 @@ UniqueFd::~UniqueFd() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-Result<BenchObject> BenchObject::load(const std::string& label, ElfBytesFn elf_bytes, const LoadOptions& options) {
+Result<BenchObject> BenchObject::load(const std::string& label, ElfBytesFn elf_bytes) {
   std::size_t size = 0;
   const void* bytes = elf_bytes(&size);
   LIBBPF_OPTS(bpf_object_open_opts, open_opts);
@@ -94,15 +65,8 @@ Result<BenchObject> BenchObject::load(const std::string& label, ElfBytesFn elf_b
   bpf_object* object = bpf_object__open_mem(bytes, size, &open_opts);
   if (!object) return fail_errno(errno, fmt::format("opening BPF object {}", label));
   BenchObject owner(object);
-  if (auto ok = owner.apply(options); !ok) return std::unexpected(ok.error());
   if (int err = bpf_object__load(object)) return fail_errno(-err, fmt::format("loading BPF object {}", label));
   return owner;
-}
-
-Result<void> BenchObject::apply(const LoadOptions& options) {
-  if (auto ok = resize_maps(object_, options); !ok) return ok;
-  if (auto ok = share_maps(object_, options); !ok) return ok;
-  return skip_programs(object_, options);
 }
 
 BenchObject& BenchObject::operator=(BenchObject&& other) noexcept {

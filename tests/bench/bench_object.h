@@ -1,6 +1,6 @@
-// BPF objects the benchmark loads itself (baselines, the re-tag harness,
-// experiment variants) from the ELF bytes their skeletons embed, and
-// BPF_PROG_TEST_RUN on any loaded program.
+// BPF objects the benchmark loads as they are (the baselines, call_cost)
+// from the ELF bytes their skeletons embed, BPF_PROG_TEST_RUN on any loaded
+// program, and the maps a loaded program uses.
 #pragma once
 
 #include <cstddef>
@@ -35,15 +35,9 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-struct LoadOptions {
-  std::vector<std::pair<std::string, std::uint32_t>> map_sizes;  // max_entries, set before load
-  std::vector<std::pair<std::string, int>> shared_maps;           // use these existing maps instead
-  std::vector<std::string> skipped_programs;                      // not loaded
-};
-
 class BenchObject {
  public:
-  static Result<BenchObject> load(const std::string& label, ElfBytesFn elf_bytes, const LoadOptions& options);
+  static Result<BenchObject> load(const std::string& label, ElfBytesFn elf_bytes);
 
   BenchObject(BenchObject&& other) noexcept : object_(std::exchange(other.object_, nullptr)) {}
   BenchObject& operator=(BenchObject&& other) noexcept;
@@ -56,7 +50,6 @@ class BenchObject {
 
  private:
   explicit BenchObject(bpf_object* object) : object_(object) {}
-  Result<void> apply(const LoadOptions& options);
 
   bpf_object* object_ = nullptr;
 };

@@ -13,7 +13,6 @@ struct BenchOptions {
   std::uint32_t flows = 4;           // distinct hit frames per hit case
   std::uint32_t seed = 1;            // of the case order within a round
   bool json = false;
-  bool experiments = false;
   std::optional<int> cpu;            // pin the benchmark to this CPU
 };
 

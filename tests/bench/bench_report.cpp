@@ -23,9 +23,6 @@ constexpr ComparisonSpec kComparisons[] = {
     {"vmq hit trunk 65,536 - plain_hash hit 65,536", "plain_hash_hit_65536", "vmq_hit_trunk_65536"},
     {"vmq miss 65,536 - plain_hash miss 8", "plain_hash_miss_8", "vmq_miss_65536"},
     {"access + re-tag - trunk hit, 65,536", "vmq_hit_trunk_65536", "vmq_hit_access_retag_65536"},
-    {"exp copy hit - vmq hit trunk 65,536 (sanity: ~0)", "vmq_hit_trunk_65536", "exp_copy_hit"},
-    {"exp copy hit: 65,536 - 1 filter", "exp_copy_hit_1", "exp_copy_hit"},
-    {"exp bucket_linear hit: 65,536 - 1 filter", "exp_bucket_linear_hit_1", "exp_bucket_linear_hit"},
 };
 
 const CaseRow* find_case(const std::vector<CaseRow>& rows, std::string_view id) {
@@ -100,16 +97,18 @@ TargetVerdict verdict_of(const std::vector<CaseRow>& rows) {
   return v;
 }
 
-std::vector<ExperimentRow> experiment_rows(const std::vector<ExperimentVariant>& variants,
-                                           const std::vector<CaseRow>& rows) {
-  std::vector<ExperimentRow> out;
-  for (const auto& v : variants) {
-    const std::string hit = fmt::format("exp_{}_hit", v.name), miss = fmt::format("exp_{}_miss", v.name);
-    out.push_back({std::string(v.name), std::string(v.switches), over_pass(rows, hit), over_pass(rows, miss),
-                   difference(rows, "exp_copy_hit", hit), difference(rows, "exp_copy_miss", miss),
-                   ratio_over_pass(rows, hit, kYardstickId)});
+std::vector<YardstickRatios> ratios_of(const std::vector<CaseRow>& rows) {
+  std::vector<YardstickRatios> out;
+  for (std::uint32_t filters : kFilterCounts) {
+    out.push_back({filters, ratio_over_pass(rows, fmt::format("vmq_hit_trunk_{}", filters), kYardstickId),
+                   ratio_over_pass(rows, fmt::format("vmq_miss_{}", filters), kYardstickId)});
   }
   return out;
+}
+
+TableFigures table_of(const FilterTableShape& shape) {
+  const std::uint32_t slots = shape.buckets() * VMQ_FILTER_BUCKET_SLOTS;
+  return {kMaxFilters, shape.buckets(), slots, std::uint64_t{shape.buckets()} * sizeof(vmq_filter_bucket)};
 }
 
 CallCost call_cost_of(const std::vector<CaseRow>& rows) {
@@ -118,7 +117,7 @@ CallCost call_cost_of(const std::vector<CaseRow>& rows) {
     if (!over) return std::nullopt;
     return over->median / kCallCostCalls;
   };
-  return {per_call("exp_helper_calls"), per_call("exp_subprog_calls")};
+  return {per_call("helper_calls"), per_call("subprog_calls")};
 }
 
 std::string signed_ns(double ns) { return fmt::format("{:+.1f}", ns); }
@@ -132,7 +131,7 @@ std::string ratio_text(const std::optional<double>& ratio) { return ratio ? fmt:
 void append_cases(std::string& out, const BenchReport& r) {
   out += "| case | action | median ns | min ns | over xdp_pass, median (min..max) |\n|---|---|---|---|---|\n";
   for (const auto& row : r.cases) {
-    if (row.group == CaseGroup::experiment) continue;
+    if (row.group == CaseGroup::call_cost) continue;
     const bool is_pass = row.id == "xdp_pass";
     out += fmt::format("| {} | {} | {:.1f} | {:.1f} | {} |\n", row.label, xdp_action_name(row.action),
                        row.figures.median, row.figures.min,
@@ -156,21 +155,28 @@ void append_target(std::string& out, const BenchReport& r) {
       signed_ns(t.flatness), t.flat_met ? "MET" : "MISSED", t.worst_hit_to_yardstick);
 }
 
-void append_experiments(std::string& out, const BenchReport& r) {
-  if (r.experiments.empty()) return;
-  out += "\n### Experiments (copies of the classifier, 65,536 filters; tests/bench/experiments)\n\n";
-  out += "| variant | switches | hit over xdp_pass | hit / plain_hash hit | hit - copy | miss over xdp_pass | "
-         "miss - copy |\n";
-  out += "|---|---|---|---|---|---|---|\n";
-  for (const auto& e : r.experiments)
-    out += fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", e.name, e.switches.empty() ? "-" : e.switches,
-                       spread_text(e.hit_over_pass), ratio_text(e.hit_to_yardstick), spread_text(e.hit_vs_copy),
-                       spread_text(e.miss_over_pass), spread_text(e.miss_vs_copy));
-  if (r.call_cost.helper_ns && r.call_cost.subprog_ns)
-    out += fmt::format(
-        "\nOne call the verifier does not inline (experiments/call_cost.bpf.c, {} calls over xdp_pass / {}): "
-        "bpf_xdp_get_buff_len() {:.1f} ns, BPF-to-BPF call {:.1f} ns.\n",
-        kCallCostCalls, kCallCostCalls, *r.call_cost.helper_ns, *r.call_cost.subprog_ns);
+void append_ratios(std::string& out, const BenchReport& r) {
+  out += "\n| filters | hit / plain_hash hit | miss / plain_hash hit |\n|---|---|---|\n";
+  for (const auto& ratio : r.ratios)
+    out += fmt::format("| {} | {} | {} |\n", ratio.filters, ratio_text(ratio.hit), ratio_text(ratio.miss));
+}
+
+void append_table(std::string& out, const BenchReport& r) {
+  const auto& t = r.table;
+  out += fmt::format(
+      "\nFilter table: {} buckets of {} slots ({} slots, {} KiB) for at most {} filters, at most {:.0f}% full; "
+      "a lookup compares at most {} slots.\n",
+      t.buckets, VMQ_FILTER_BUCKET_SLOTS, t.slots, t.bytes / 1024, t.max_filters,
+      100.0 * t.max_filters / t.slots, 2 * VMQ_FILTER_BUCKET_SLOTS);
+}
+
+void append_call_cost(std::string& out, const BenchReport& r) {
+  if (!r.call_cost.helper_ns || !r.call_cost.subprog_ns) return;
+  out += fmt::format(
+      "One call the verifier does not inline (call_cost.bpf.c, {} calls over xdp_pass / {}): "
+      "bpf_xdp_get_buff_len() {:.1f} ns, BPF-to-BPF call {:.1f} ns; a hit makes two helper calls "
+      "(bpf_xdp_get_buff_len, bpf_redirect_map).\n",
+      kCallCostCalls, kCallCostCalls, *r.call_cost.helper_ns, *r.call_cost.subprog_ns);
 }
 
 nlohmann::json spread_json(const std::optional<Spread>& s) {
@@ -187,7 +193,8 @@ BenchReport make_report(BenchSuite& suite, const Samples& samples, const BenchOp
   report.cases = case_rows(suite.cases(), samples);
   report.comparisons = comparisons_of(report.cases);
   report.target = verdict_of(report.cases);
-  report.experiments = experiment_rows(suite.experiments(), report.cases);
+  report.ratios = ratios_of(report.cases);
+  report.table = table_of(suite.table_shape());
   report.call_cost = call_cost_of(report.cases);
   return report;
 }
@@ -202,7 +209,9 @@ std::string to_markdown(const BenchReport& r) {
   append_cases(out, r);
   append_comparisons(out, r);
   append_target(out, r);
-  append_experiments(out, r);
+  append_ratios(out, r);
+  append_table(out, r);
+  append_call_cost(out, r);
   return out;
 }
 
@@ -234,15 +243,14 @@ nlohmann::json to_json(const BenchReport& r) {
                    {"flat_met", r.target.flat_met}};
   if (r.call_cost.helper_ns && r.call_cost.subprog_ns)
     doc["call_cost_ns"] = {{"helper", *r.call_cost.helper_ns}, {"subprog", *r.call_cost.subprog_ns}};
-  for (const auto& e : r.experiments)
-    doc["experiments"].push_back({{"name", e.name},
-                                  {"switches", e.switches},
-                                  {"hit_over_pass", spread_json(e.hit_over_pass)},
-                                  {"hit_minus_copy", spread_json(e.hit_vs_copy)},
-                                  {"hit_to_yardstick", e.hit_to_yardstick ? nlohmann::json(*e.hit_to_yardstick)
-                                                                          : nlohmann::json(nullptr)},
-                                  {"miss_over_pass", spread_json(e.miss_over_pass)},
-                                  {"miss_minus_copy", spread_json(e.miss_vs_copy)}});
+  for (const auto& ratio : r.ratios)
+    doc["to_yardstick"].push_back({{"filters", ratio.filters},
+                                   {"hit", ratio.hit ? nlohmann::json(*ratio.hit) : nlohmann::json(nullptr)},
+                                   {"miss", ratio.miss ? nlohmann::json(*ratio.miss) : nlohmann::json(nullptr)}});
+  doc["filter_table"] = {{"max_filters", r.table.max_filters},
+                         {"buckets", r.table.buckets},
+                         {"slots", r.table.slots},
+                         {"bytes", r.table.bytes}};
   return doc;
 }
 

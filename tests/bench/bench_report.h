@@ -1,6 +1,6 @@
 // What vmq-bench-classifier prints: per case figures, comparisons between
-// cases of the same rounds, the target verdict and the experiment table, as
-// markdown or as JSON.
+// cases of the same rounds, the target verdict, the filter table and the
+// price of one call, as markdown or as JSON.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -36,14 +36,6 @@ struct Comparison {
   Spread difference;  // to - from, per round
 };
 
-struct ExperimentRow {
-  std::string name;
-  std::string switches;
-  std::optional<Spread> hit_over_pass, miss_over_pass;
-  std::optional<Spread> hit_vs_copy, miss_vs_copy;  // variant - copy, per round
-  std::optional<double> hit_to_yardstick;           // hit over pass / plain_hash hit over pass
-};
-
 // The yardstick that scales with the machine: plain_hash's hit over
 // xdp_pass (+28 ns in perf-baselines.md, where the target of +20 ns is 0.71
 // of it).
@@ -57,7 +49,22 @@ struct TargetVerdict {
   bool flat_met = false;
 };
 
-// One call the verifier does not inline, from experiments/call_cost.bpf.c.
+// The filter table every benchmark classifier has (limits kMaxFilters).
+struct TableFigures {
+  std::uint32_t max_filters = 0;
+  std::uint32_t buckets = 0;
+  std::uint32_t slots = 0;
+  std::uint64_t bytes = 0;
+};
+
+// Hit and miss of each filter count over xdp_pass, as a ratio of
+// plain_hash's hit over xdp_pass (median of per-round ratios).
+struct YardstickRatios {
+  std::uint32_t filters = 0;
+  std::optional<double> hit, miss;
+};
+
+// One call the verifier does not inline, from call_cost.bpf.c.
 struct CallCost {
   std::optional<double> helper_ns;
   std::optional<double> subprog_ns;
@@ -69,7 +76,8 @@ struct BenchReport {
   std::vector<CaseRow> cases;
   std::vector<Comparison> comparisons;
   TargetVerdict target;
-  std::vector<ExperimentRow> experiments;
+  std::vector<YardstickRatios> ratios;
+  TableFigures table;
   CallCost call_cost;
 };
 

@@ -1,6 +1,7 @@
 #include "bench_suite.h"
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <fmt/format.h>
 #include <linux/bpf.h>
 
@@ -11,7 +12,6 @@
 #include "bench_plain_hash.skel.h"
 #include "bench_retag_harness.skel.h"
 #include "bench_xdp_pass.skel.h"
-#include "experiments/experiment_tables.h"
 
 namespace vmq::bench {
 namespace {
@@ -59,19 +59,42 @@ Result<void> put_plain_keys(int map_fd, const std::vector<FilterSpec>& filters) 
   return {};
 }
 
-// The harness shares the tables of the classifier whose `maps` these are;
-// its counters are its own, sized as the classifier's so that every counter
-// update finds its entry.
-Result<LoadOptions> harness_options(const std::vector<NamedMap>& maps) {
-  LoadOptions options;
-  options.map_sizes = {{"vmq_queue_stats", kMaxQueues}, {"vmq_filter_stats", kMaxFilters + 1}};
-  options.skipped_programs = {"vmq_classify"};
-  for (const char* shared : {"vmq_filters", "vmq_queues", "vmq_xsks"}) {
-    auto found = std::find_if(maps.begin(), maps.end(), [&](const NamedMap& m) { return m.name == shared; });
-    if (found == maps.end()) return fail(Errc::not_found, fmt::format("classifier has no map {}", shared));
-    options.shared_maps.emplace_back(shared, found->fd.get());
+using RetagHarness = std::unique_ptr<bench_retag_harness, RetagHarnessDeleter>;
+
+Result<void> share_tables(bench_retag_harness& harness, const std::vector<NamedMap>& maps) {
+  for (bpf_map* map : {harness.maps.vmq_filters, harness.maps.vmq_queues, harness.maps.vmq_xsks}) {
+    const std::string_view name = bpf_map__name(map);
+    auto found = std::find_if(maps.begin(), maps.end(), [&](const NamedMap& m) { return m.name == name; });
+    if (found == maps.end()) return fail(Errc::not_found, fmt::format("classifier has no map {}", name));
+    if (int err = bpf_map__reuse_fd(map, found->fd.get())) return fail_errno(-err, fmt::format("sharing map {}", name));
   }
-  return options;
+  return {};
+}
+
+// The harness reads the classifier's tables as the classifier does (same
+// .rodata), and counts into counters of its own, sized as the classifier's
+// so that every counter update finds its entry.
+Result<RetagHarness> load_retag_harness(const os::Classifier& classifier) {
+  auto maps = maps_of_program(classifier.program_fd());
+  if (!maps) return std::unexpected(maps.error());
+  RetagHarness harness(bench_retag_harness__open());
+  if (!harness) return fail_errno(errno, "opening the re-tag harness");
+  const auto& limits = classifier.limits();
+  const auto& shape = classifier.filter_table_shape();
+  harness->rodata->rxq_count = limits.rxq_count;
+  harness->rodata->max_frame_len = limits.max_frame_len;
+  harness->rodata->filter_hash_first = shape.first_multiplier;
+  harness->rodata->filter_hash_second = shape.second_multiplier;
+  harness->rodata->filter_bucket_shift = shape.shift();
+  if (int err = bpf_map__set_max_entries(harness->maps.vmq_queue_stats, limits.max_queues))
+    return fail_errno(-err, "sizing the harness's queue counters");
+  if (int err = bpf_map__set_max_entries(harness->maps.vmq_filter_stats, limits.max_filters + 1))
+    return fail_errno(-err, "sizing the harness's filter counters");
+  if (auto ok = share_tables(*harness, *maps); !ok) return std::unexpected(ok.error());
+  if (int err = bpf_program__set_autoload(harness->progs.vmq_classify, false))
+    return fail_errno(-err, "skipping the harness's copy of vmq_classify");
+  if (int err = bench_retag_harness__load(harness.get())) return fail_errno(-err, "loading the re-tag harness");
+  return harness;
 }
 
 Result<void> set_vlan_mode(os::Classifier& classifier, const std::vector<std::uint32_t>& queues, vmq_vlan_mode mode) {
@@ -84,11 +107,13 @@ Result<void> set_vlan_mode(os::Classifier& classifier, const std::vector<std::ui
 
 }  // namespace
 
+void RetagHarnessDeleter::operator()(bench_retag_harness* skel) const { bench_retag_harness__destroy(skel); }
+
 std::string_view to_string(CaseGroup group) {
   switch (group) {
     case CaseGroup::baseline: return "baseline";
     case CaseGroup::vmq: return "vmq";
-    case CaseGroup::experiment: return "experiment";
+    case CaseGroup::call_cost: return "call_cost";
   }
   return "?";
 }
@@ -99,21 +124,12 @@ Result<std::unique_ptr<BenchSuite>> BenchSuite::build(const BenchOptions& option
   for (std::uint32_t filters : kFilterCounts) {
     if (auto ok = suite->add_production(filters); !ok) return std::unexpected(ok.error());
   }
-  if (!options.experiments) return suite;
   if (auto ok = suite->add_call_cost(); !ok) return std::unexpected(ok.error());
-  for (const auto& variant : experiment_variants()) {
-    if (auto ok = suite->add_experiment(variant, kMaxFilters); !ok) return std::unexpected(ok.error());
-    const auto& also = kExperimentsAlsoAtOneFilter;
-    if (std::find(std::begin(also), std::end(also), variant.name) != std::end(also)) {
-      if (auto ok = suite->add_experiment(variant, 1); !ok) return std::unexpected(ok.error());
-    }
-    suite->experiments_.push_back(variant);
-  }
   return suite;
 }
 
 Result<void> BenchSuite::add_baselines() {
-  auto pass = BenchObject::load("bench_xdp_pass", bench_xdp_pass__elf_bytes, {});
+  auto pass = BenchObject::load("bench_xdp_pass", bench_xdp_pass__elf_bytes);
   if (!pass) return std::unexpected(pass.error());
   auto fd = pass->program_fd("xdp_pass");
   if (!fd) return std::unexpected(fd.error());
@@ -125,7 +141,7 @@ Result<void> BenchSuite::add_baselines() {
 }
 
 Result<void> BenchSuite::add_plain_hash(std::uint32_t keys, bool with_miss) {
-  auto plain = BenchObject::load("bench_plain_hash", bench_plain_hash__elf_bytes, {});
+  auto plain = BenchObject::load("bench_plain_hash", bench_plain_hash__elf_bytes);
   if (!plain) return std::unexpected(plain.error());
   auto program = plain->program_fd("plain_hash");
   auto map = plain->map_fd("plain_filters");
@@ -148,8 +164,7 @@ Result<void> BenchSuite::add_production(std::uint32_t filters) {
   auto loaded = os::Classifier::load(os::ClassifierLimits{kMaxQueues, kMaxFilters, 1, 3840});
   if (!loaded) return std::unexpected(loaded.error());
   os::Classifier& classifier = classifiers_.emplace_back(std::move(*loaded));
-  ProductionTables tables(classifier);
-  auto installed = install_filters(tables, filters, flows_, sockets_);
+  auto installed = install_filters(classifier, filters, flows_, sockets_);
   if (!installed) return std::unexpected(installed.error());
 
   const std::string n = filters_label(filters);
@@ -162,61 +177,34 @@ Result<void> BenchSuite::add_production(std::uint32_t filters) {
 }
 
 Result<void> BenchSuite::add_access_mode(os::Classifier& classifier, const InstalledFilters& installed) {
-  auto maps = maps_of_program(classifier.program_fd());
-  if (!maps) return std::unexpected(maps.error());
-  auto options = harness_options(*maps);
-  if (!options) return std::unexpected(options.error());
-  auto harness = BenchObject::load("bench_retag_harness", bench_retag_harness__elf_bytes, *options);
+  auto harness = load_retag_harness(classifier);
   if (!harness) return std::unexpected(harness.error());
-  auto retag = harness->program_fd("vmq_classify_retag");
-  auto strip = harness->program_fd("strip_and_retag");
-  if (!retag) return std::unexpected(retag.error());
-  if (!strip) return std::unexpected(strip.error());
-  objects_.push_back(std::move(*harness));
+  const int retag = bpf_program__fd((*harness)->progs.vmq_classify_retag);
+  const int strip = bpf_program__fd((*harness)->progs.strip_and_retag);
+  harnesses_.push_back(std::move(*harness));
 
   const auto queues = installed.hit_queues;
   cases_.push_back({"vmq_hit_access_retag_65536", "vmq hit, access + harness re-tag, 65,536 filters",
-                    CaseGroup::vmq, XDP_REDIRECT, installed.hit_frames, run_program(*retag),
+                    CaseGroup::vmq, XDP_REDIRECT, installed.hit_frames, run_program(retag),
                     [&classifier, queues] { return set_vlan_mode(classifier, queues, VMQ_VLAN_MODE_ACCESS); },
                     [&classifier, queues] { return set_vlan_mode(classifier, queues, VMQ_VLAN_MODE_TRUNK); }});
   cases_.push_back({"strip_retag", "tag strip + re-tag alone (harness cost)", CaseGroup::vmq, XDP_PASS,
-                    {installed.hit_frames.front()}, run_program(*strip), {}, {}});
+                    {installed.hit_frames.front()}, run_program(strip), {}, {}});
   return {};
 }
 
 Result<void> BenchSuite::add_call_cost() {
-  auto calls = BenchObject::load("bench_call_cost", bench_call_cost__elf_bytes, {});
+  auto calls = BenchObject::load("bench_call_cost", bench_call_cost__elf_bytes);
   if (!calls) return std::unexpected(calls.error());
   auto helper = calls->program_fd("helper_calls");
   auto subprog = calls->program_fd("subprog_calls");
   if (!helper) return std::unexpected(helper.error());
   if (!subprog) return std::unexpected(subprog.error());
   objects_.push_back(std::move(*calls));
-  cases_.push_back({"exp_helper_calls", fmt::format("exp {} bpf_xdp_get_buff_len() calls", kCallCostCalls),
-                    CaseGroup::experiment, XDP_PASS, {unknown_unicast_frame()}, run_program(*helper), {}, {}});
-  cases_.push_back({"exp_subprog_calls", fmt::format("exp {} BPF-to-BPF calls", kCallCostCalls),
-                    CaseGroup::experiment, XDP_PASS, {unknown_unicast_frame()}, run_program(*subprog), {}, {}});
-  return {};
-}
-
-// Case ids: exp_<name>_hit and exp_<name>_miss at kMaxFilters, with a
-// _<filters> suffix at other counts.
-Result<void> BenchSuite::add_experiment(const ExperimentVariant& variant, std::uint32_t filters) {
-  auto loaded = load_experiment(variant);
-  if (!loaded) return std::unexpected(loaded.error());
-  auto program = loaded->program_fd("vmq_classify");
-  if (!program) return std::unexpected(program.error());
-  const BenchObject& object = objects_.emplace_back(std::move(*loaded));
-  ExperimentTables tables(object, variant);
-  auto installed = install_filters(tables, filters, flows_, sockets_);
-  if (!installed) return std::unexpected(installed.error());
-
-  const std::string suffix = filters == kMaxFilters ? "" : fmt::format("_{}", filters);
-  const std::string n = filters_label(filters);
-  cases_.push_back({fmt::format("exp_{}_hit{}", variant.name, suffix), fmt::format("exp {} hit, {}", variant.name, n),
-                    CaseGroup::experiment, XDP_REDIRECT, installed->hit_frames, run_program(*program), {}, {}});
-  cases_.push_back({fmt::format("exp_{}_miss{}", variant.name, suffix), fmt::format("exp {} miss, {}", variant.name, n),
-                    CaseGroup::experiment, XDP_PASS, {installed->miss_frame}, run_program(*program), {}, {}});
+  cases_.push_back({"helper_calls", fmt::format("{} bpf_xdp_get_buff_len() calls", kCallCostCalls),
+                    CaseGroup::call_cost, XDP_PASS, {unknown_unicast_frame()}, run_program(*helper), {}, {}});
+  cases_.push_back({"subprog_calls", fmt::format("{} BPF-to-BPF calls", kCallCostCalls), CaseGroup::call_cost,
+                    XDP_PASS, {unknown_unicast_frame()}, run_program(*subprog), {}, {}});
   return {};
 }
 

@@ -1,6 +1,6 @@
 // The cases of the classifier benchmark and everything they run on: the
 // baselines, the production classifier at several filter counts, the
-// access-mode harness and, on request, the experiment variants.
+// access-mode harness and the price of one call.
 #pragma once
 
 #include <cstdint>
@@ -9,19 +9,19 @@
 #include <memory>
 #include <span>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "bench_object.h"
 #include "bench_options.h"
-#include "experiments/experiment_variants.h"
 #include "filter_setup.h"
 #include "os/classifier.h"
 #include "support/xsk_placeholder.h"
 
+struct bench_retag_harness;
+
 namespace vmq::bench {
 
-enum class CaseGroup { baseline, vmq, experiment };
+enum class CaseGroup { baseline, vmq, call_cost };
 
 struct BenchCase {
   std::string id;     // stable name for JSON and comparisons
@@ -36,20 +36,22 @@ struct BenchCase {
 
 // Filter counts the production classifier is measured at.
 inline constexpr std::uint32_t kFilterCounts[] = {1, 1000, kMaxFilters};
-// Calls each program of experiments/call_cost.bpf.c makes.
+// Calls each program of call_cost.bpf.c makes.
 inline constexpr std::uint32_t kCallCostCalls = 16;
 // Keys in the plain_hash yardstick, as in perf-baselines.md.
 inline constexpr std::uint32_t kPlainHashKeys = 8;
-// Experiments run at kMaxFilters; these also at 1 filter, to show whether
-// their hit cost is flat.
-inline constexpr std::string_view kExperimentsAlsoAtOneFilter[] = {"copy", "bucket_linear"};
+
+struct RetagHarnessDeleter {
+  void operator()(bench_retag_harness* skel) const;
+};
 
 class BenchSuite {
  public:
   static Result<std::unique_ptr<BenchSuite>> build(const BenchOptions& options);
 
   std::vector<BenchCase>& cases() { return cases_; }
-  const std::vector<ExperimentVariant>& experiments() const { return experiments_; }
+  // The filter table of every benchmark classifier (limits kMaxFilters).
+  const FilterTableShape& table_shape() const { return classifiers_.front().filter_table_shape(); }
 
  private:
   explicit BenchSuite(std::uint32_t flows) : flows_(flows) {}
@@ -57,14 +59,13 @@ class BenchSuite {
   Result<void> add_plain_hash(std::uint32_t keys, bool with_miss);
   Result<void> add_production(std::uint32_t filters);
   Result<void> add_access_mode(os::Classifier& classifier, const InstalledFilters& installed);
-  Result<void> add_experiment(const ExperimentVariant& variant, std::uint32_t filters);
   Result<void> add_call_cost();
 
   std::uint32_t flows_;
   std::deque<os::Classifier> classifiers_;
   std::deque<BenchObject> objects_;
+  std::vector<std::unique_ptr<bench_retag_harness, RetagHarnessDeleter>> harnesses_;
   std::vector<test::XskPlaceholder> sockets_;
-  std::vector<ExperimentVariant> experiments_;
   std::vector<BenchCase> cases_;
 };
 

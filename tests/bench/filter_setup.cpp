@@ -31,29 +31,30 @@ std::set<std::uint32_t> queues_of(const std::vector<FilterSpec>& filters) {
   return queues;
 }
 
-Result<void> put_running_queues(ClassifierTables& tables, const std::set<std::uint32_t>& queues) {
+Result<void> put_running_queues(os::Classifier& classifier, const std::set<std::uint32_t>& queues) {
   const vmq_queue_entry running{VMQ_QUEUE_RUNNING, VMQ_VLAN_MODE_TRUNK};
   for (std::uint32_t q : queues) {
-    if (auto ok = tables.put_queue(q, running); !ok) return ok;
+    if (auto ok = classifier.put_queue(q, running); !ok) return ok;
   }
   return {};
 }
 
-Result<void> put_sockets(ClassifierTables& tables, const std::set<std::uint32_t>& queues,
+// A socket in each queue's slot for rx queue 0.
+Result<void> put_sockets(os::Classifier& classifier, const std::set<std::uint32_t>& queues,
                          std::vector<test::XskPlaceholder>& sockets) {
   for (std::uint32_t q : queues) {
     auto& socket = sockets.emplace_back();
     if (socket.fd() < 0) return fail_errno(errno, "creating an AF_XDP socket");
-    if (auto ok = tables.put_socket(q, socket.fd()); !ok) return ok;
+    if (auto ok = classifier.put_socket(classifier.socket_slot(q, 0), socket.fd()); !ok) return ok;
   }
   return {};
 }
 
-Result<void> put_filters(ClassifierTables& tables, const std::vector<FilterSpec>& filters) {
+Result<void> put_filters(os::Classifier& classifier, const std::vector<FilterSpec>& filters) {
   for (const auto& f : filters) {
-    if (auto ok = tables.put_filter(f); !ok) return ok;
+    if (auto ok = classifier.put_filter(f.key, vmq_filter_value{f.queue_id, f.filter_id}); !ok) return ok;
   }
-  return tables.commit();
+  return {};
 }
 
 }  // namespace
@@ -84,26 +85,14 @@ Frame unknown_unicast_frame() {
   return tagged_frame_to(key_of(MacAddress(MacAddress::Bytes{0x52, 0x54, 0x01, 0xff, 0xff, 0xfe}), VMQ_VLAN_MIN));
 }
 
-Result<void> ProductionTables::put_queue(std::uint32_t queue_id, const vmq_queue_entry& entry) {
-  return classifier_.put_queue(queue_id, entry);
-}
-
-Result<void> ProductionTables::put_socket(std::uint32_t queue_id, int xsk_fd) {
-  return classifier_.put_socket(classifier_.socket_slot(queue_id, 0), xsk_fd);
-}
-
-Result<void> ProductionTables::put_filter(const FilterSpec& filter) {
-  return classifier_.put_filter(filter.key, vmq_filter_value{filter.queue_id, filter.filter_id});
-}
-
-Result<InstalledFilters> install_filters(ClassifierTables& tables, std::uint32_t count, std::uint32_t flows,
+Result<InstalledFilters> install_filters(os::Classifier& classifier, std::uint32_t count, std::uint32_t flows,
                                          std::vector<test::XskPlaceholder>& sockets) {
   const auto filters = make_filters(count, kMaxQueues);
   const auto hits = pick_hit_filters(filters, flows);
   const auto hit_queues = queues_of(hits);
-  if (auto ok = put_running_queues(tables, queues_of(filters)); !ok) return std::unexpected(ok.error());
-  if (auto ok = put_sockets(tables, hit_queues, sockets); !ok) return std::unexpected(ok.error());
-  if (auto ok = put_filters(tables, filters); !ok) return std::unexpected(ok.error());
+  if (auto ok = put_running_queues(classifier, queues_of(filters)); !ok) return std::unexpected(ok.error());
+  if (auto ok = put_sockets(classifier, hit_queues, sockets); !ok) return std::unexpected(ok.error());
+  if (auto ok = put_filters(classifier, filters); !ok) return std::unexpected(ok.error());
 
   InstalledFilters installed;
   for (const auto& h : hits) installed.hit_frames.push_back(tagged_frame_to(h.key));

@@ -1,6 +1,5 @@
 // The filters a benchmark classifier holds, the frames that hit or miss them,
-// and the tables they are written to (the production classifier's or an
-// experiment's).
+// and their installation in the production classifier.
 #pragma once
 
 #include <cstdint>
@@ -39,29 +38,6 @@ Frame tagged_frame_to(const vmq_filter_key& key);
 // A 64-byte tagged frame to a unicast MAC no filter of make_filters() holds.
 Frame unknown_unicast_frame();
 
-// Where filters, queues and sockets are written.
-class ClassifierTables {
- public:
-  virtual ~ClassifierTables() = default;
-  virtual Result<void> put_queue(std::uint32_t queue_id, const vmq_queue_entry& entry) = 0;
-  virtual Result<void> put_socket(std::uint32_t queue_id, int xsk_fd) = 0;
-  virtual Result<void> put_filter(const FilterSpec& filter) = 0;
-  // Writes out what the puts only recorded (a table built in user space).
-  virtual Result<void> commit() { return {}; }
-};
-
-// The production classifier's tables, through vmq::os::Classifier.
-class ProductionTables final : public ClassifierTables {
- public:
-  explicit ProductionTables(os::Classifier& classifier) : classifier_(classifier) {}
-  Result<void> put_queue(std::uint32_t queue_id, const vmq_queue_entry& entry) override;
-  Result<void> put_socket(std::uint32_t queue_id, int xsk_fd) override;
-  Result<void> put_filter(const FilterSpec& filter) override;
-
- private:
-  os::Classifier& classifier_;
-};
-
 struct InstalledFilters {
   std::vector<Frame> hit_frames;        // one per flow
   std::vector<std::uint32_t> hit_queues; // the queues those frames reach
@@ -70,7 +46,7 @@ struct InstalledFilters {
 
 // Writes `count` filters: every queue they use RUNNING in trunk mode, and a
 // socket (kept in `sockets`) in the slot of each queue a hit frame reaches.
-Result<InstalledFilters> install_filters(ClassifierTables& tables, std::uint32_t count, std::uint32_t flows,
+Result<InstalledFilters> install_filters(os::Classifier& classifier, std::uint32_t count, std::uint32_t flows,
                                          std::vector<test::XskPlaceholder>& sockets);
 
 }  // namespace vmq::bench

@@ -41,9 +41,14 @@ TEST(RuntHarness, RuntFramesAreMalformedAndNeverMatch) {
   const std::uint32_t queue_id = 1, filter_id = 1;
   vmq_queue_entry queue{VMQ_QUEUE_RUNNING, VMQ_VLAN_MODE_TRUNK};
   ASSERT_EQ(bpf_map__update_elem(skel->maps.vmq_queues, &queue_id, 4, &queue, sizeof queue, 0), 0);
-  vmq_filter_key key{{0x52, 0x54, 0, 0, 0, 1}, VMQ_VLAN_UNTAGGED_OR_ZERO};
-  vmq_filter_value value{queue_id, filter_id};
-  ASSERT_EQ(bpf_map__update_elem(skel->maps.vmq_filters, &key, sizeof key, &value, sizeof value, 0), 0);
+  // The harness's filter table is empty: the filter takes the first slot of
+  // its first bucket (hashes from the harness's default .rodata).
+  const vmq_filter_key key{{0x52, 0x54, 0, 0, 0, 1}, VMQ_VLAN_UNTAGGED_OR_ZERO};
+  vmq_filter_bucket bucket{};
+  bucket.slot[0] = {vmq_filter_key_word(&key), {queue_id, filter_id}};
+  const std::uint32_t index = vmq_filter_bucket_index(bucket.slot[0].key, skel->rodata->filter_hash_first,
+                                                      skel->rodata->filter_bucket_shift);
+  ASSERT_EQ(bpf_map__update_elem(skel->maps.vmq_filters, &index, 4, &bucket, sizeof bucket, 0), 0);
   XskPlaceholder socket;
   const std::uint32_t slot = queue_id;  // rxq_count 1
   const int fd = socket.fd();

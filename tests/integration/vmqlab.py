@@ -97,7 +97,7 @@ class Lab:
         return Receiver(self.popen(vm, cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
 
     def send(self, dst_vm=None, dst_mac=None, dst_ip=None, count=1000, rate=10000, vlans=(), flow=0, flows=1,
-             start_seq=0, size=64, max_seconds=60, background=False):
+             start_seq=0, size=64, max_seconds=60, background=False, pin_cpu=None):
         mac = dst_mac or vm_mac(dst_vm)
         ip = dst_ip or (vm_ip(dst_vm) if dst_vm else "10.77.0.99")
         cmd = [TESTNET, "send", "--iface", "wire0", "--dst", mac, "--src", WIRE_MAC, "--dst-ip", ip,
@@ -106,6 +106,8 @@ class Lab:
                "--max-seconds", str(max_seconds)]
         for v in vlans:
             cmd += ["--vlan", str(v)]
+        if pin_cpu is not None:
+            cmd = ["taskset", "-c", str(pin_cpu)] + cmd
         if background:
             return Sender(self.popen("wire", cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
         return json.loads(self.exec("wire", cmd, timeout=max_seconds + 30).stdout)

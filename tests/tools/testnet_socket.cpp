@@ -25,7 +25,7 @@ std::optional<PacketSocket> PacketSocket::open(const std::string& ifname, std::s
     error = std::string("socket(AF_PACKET): ") + std::strerror(errno);
     return std::nullopt;
   }
-  PacketSocket s(fd);
+  PacketSocket s(fd, static_cast<int>(ifindex));
   const int on = 1;
   setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &on, sizeof on);
   setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &on, sizeof on);
@@ -43,14 +43,20 @@ std::optional<PacketSocket> PacketSocket::open(const std::string& ifname, std::s
   return s;
 }
 
-PacketSocket::PacketSocket(PacketSocket&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+PacketSocket::PacketSocket(PacketSocket&& o) noexcept : fd_(std::exchange(o.fd_, -1)), ifindex_(o.ifindex_) {}
 
 PacketSocket::~PacketSocket() {
   if (fd_ >= 0) ::close(fd_);
 }
 
 bool PacketSocket::send(std::span<const std::uint8_t> frame, std::string& error) {
-  if (::send(fd_, frame.data(), frame.size(), 0) >= 0) return true;
+  sockaddr_ll to{};
+  to.sll_family = AF_PACKET;
+  to.sll_ifindex = ifindex_;
+  to.sll_halen = 6;
+  if (frame.size() >= 14) to.sll_protocol = static_cast<std::uint16_t>(frame[12] | frame[13] << 8);
+  std::memcpy(to.sll_addr, frame.data(), 6);
+  if (::sendto(fd_, frame.data(), frame.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to) >= 0) return true;
   if (errno == ENOBUFS || errno == EAGAIN) return false;
   error = std::string("send: ") + std::strerror(errno);
   return false;

@@ -28,8 +28,9 @@ class PacketSocket {
   std::optional<ReceivedFrame> receive(int timeout_ms);
 
  private:
-  explicit PacketSocket(int fd) : fd_(fd) {}
+  PacketSocket(int fd, int ifindex) : fd_(fd), ifindex_(ifindex) {}
   int fd_ = -1;
+  int ifindex_ = 0;
 };
 
 }  // namespace vmq::testnet

@@ -51,8 +51,9 @@ enum vmq_default_reason {
 	VMQ_DEFAULT_REASON_COUNT = 6,
 };
 
-/* Key of the filter hash map: destination MAC and VLAN id (host order),
- * VMQ_VLAN_UNTAGGED_OR_ZERO for untagged and priority-tagged frames. */
+/* What a filter matches: destination MAC and VLAN id (host order),
+ * VMQ_VLAN_UNTAGGED_OR_ZERO for untagged and priority-tagged frames. The
+ * filter table stores it as one word, vmq_filter_key_word(). */
 struct vmq_filter_key {
 	__u8 mac[6];
 	__u16 vlan;
@@ -62,6 +63,87 @@ struct vmq_filter_value {
 	__u32 queue_id;
 	__u32 filter_id;
 };
+
+/*
+ * The filter table (map vmq_filters): a BPF_F_MMAPABLE array of 64-byte
+ * buckets (one cache line) of four {key word, value} slots. A filter lives in
+ * one of two buckets, the top bits of its key word times one of two odd
+ * multipliers (vmq_filter_bucket_index()), so a lookup compares at most eight
+ * slots whatever the frame. Key word 0 marks a free slot: MAC
+ * 00:00:00:00:00:00 is never a filter. The agent sizes the table (a power of two, at least two
+ * slots per filter) and sets the multipliers and the shift in the
+ * classifier's .rodata before load; it is the only writer, and writes the
+ * slots in place through the mmapped map (agent/core/filter_table.h).
+ *
+ * Lock-free protocol. Writer (one thread, aligned 8-byte stores that reach
+ * memory in program order: x86 TSO, release stores in C++):
+ *  - insert: store the value, then the key word, in a free slot;
+ *  - replace: store the new value over the old one (the key word stays);
+ *  - delete: store key word 0;
+ *  - move (cuckoo displacement): insert the entry in a free slot of its other
+ *    bucket, then delete it from the old slot. A displacement path is run
+ *    from its free end backwards, so every key stays in the table throughout;
+ *  - a slot never goes from one key to another without passing through 0.
+ * Reader (XDP, any CPU): load the key word, the value, the key word again,
+ * each with one READ_ONCE (volatile: clang keeps their order; x86 keeps
+ * loads in order), and take the value only if both key loads equal the
+ * frame's key word, which is never 0.
+ *
+ * Why a taken value always belongs to a filter of the frame's key K: by the
+ * writer's rules, whenever a slot's key word is K != 0 its value is a value
+ * of K (values change only under key 0 or under their own key, and a key is
+ * stored only after its value). If the slot held K during the whole read,
+ * the value is K's. Otherwise K left the slot after the first load and was
+ * back by the second. If no other key entered the slot meanwhile, the slot
+ * only ever held values of K. If another key did (the ABA case: K, 0, K', 0,
+ * K), the value read may be K''s, so the writer never lets that happen
+ * within one read: once a key has left a slot and another key has entered
+ * it, the key comes back to that slot only after waiting for every reader
+ * that was running (an RCU grace period: each XDP run is an RCU read-side
+ * critical section). A lookup can miss a key only while the key moves from
+ * its second bucket to its first (the reader scanned bucket 1 before the
+ * copy, bucket 2 after the delete): the frame then takes the default queue,
+ * never another queue.
+ * The argument is made for x86-64, where the JIT emits plain loads and TSO
+ * keeps them in order; a weakly ordered CPU would need load-acquire there.
+ */
+#define VMQ_FILTER_BUCKET_SLOTS 4
+#define VMQ_FILTER_KEY_FREE 0ull
+#define VMQ_FILTER_HASH_FIRST 0x9e3779b97f4a7c15ull  /* odd: 2^64 / golden ratio */
+#define VMQ_FILTER_HASH_SECOND 0xc2b2ae3d27d4eb4full /* odd: xxHash64's PRIME64_2 */
+
+struct vmq_filter_slot {
+	__u64 key; /* vmq_filter_key_word(), VMQ_FILTER_KEY_FREE when free */
+	struct vmq_filter_value value;
+};
+
+struct vmq_filter_bucket {
+	struct vmq_filter_slot slot[VMQ_FILTER_BUCKET_SLOTS];
+};
+
+#ifdef __cplusplus
+#define VMQ_TO_U32(x) static_cast<__u32>(x)
+#else
+#define VMQ_TO_U32(x) ((__u32)(x))
+#endif
+
+/* MAC octet i in bits 8i..8i+7, the VLAN in bits 48..63: on a little-endian
+ * CPU, the first six bytes of a frame loaded as one word. */
+static inline __u64 vmq_filter_key_word(const struct vmq_filter_key *key)
+{
+	__u64 word = key->vlan;
+	int i;
+
+	for (i = 5; i >= 0; i--)
+		word = word << 8 | key->mac[i];
+	return word;
+}
+
+/* The bucket of a key word: the top (64 - shift) bits of word * multiplier. */
+static inline __u32 vmq_filter_bucket_index(__u64 key_word, __u64 multiplier, __u32 shift)
+{
+	return VMQ_TO_U32((key_word * multiplier) >> shift);
+}
 
 /* Value of the queue array, indexed by queue id. */
 struct vmq_queue_entry {
@@ -93,6 +175,8 @@ struct vmq_filter_hits {
 #endif
 VMQ_STATIC_ASSERT(sizeof(struct vmq_filter_key) == 8, "vmq_filter_key layout");
 VMQ_STATIC_ASSERT(sizeof(struct vmq_filter_value) == 8, "vmq_filter_value layout");
+VMQ_STATIC_ASSERT(sizeof(struct vmq_filter_slot) == 16, "vmq_filter_slot layout");
+VMQ_STATIC_ASSERT(sizeof(struct vmq_filter_bucket) == 64, "vmq_filter_bucket layout: one cache line");
 VMQ_STATIC_ASSERT(sizeof(struct vmq_queue_entry) == 8, "vmq_queue_entry layout");
 VMQ_STATIC_ASSERT(sizeof(struct vmq_traffic) == 16, "vmq_traffic layout");
 VMQ_STATIC_ASSERT(sizeof(struct vmq_filter_hits) == 8, "vmq_filter_hits layout");
