@@ -85,6 +85,12 @@ struct DrainResult {
   QueueStats final_stats;    // the queue's counters once drained
 };
 
+// What an uplink's classifier tables hold, read from the kernel's maps.
+struct ClassifierTables {
+  std::uint32_t filters = 0;
+  std::uint32_t queues = 0;  // queue entries in use (any state but undefined)
+};
+
 // Where the loaded classifier would send a frame, and why.
 struct TraceVerdict {
   std::uint32_t action = 0;                  // XDP_PASS or XDP_REDIRECT
@@ -123,6 +129,7 @@ class Dataplane {
   virtual Result<std::uint64_t> filter_hits(std::string_view uplink, FilterId filter) const = 0;
   virtual Result<DefaultQueueStats> default_queue_stats(std::string_view uplink) const = 0;
   virtual Result<UmemStats> umem_stats(std::string_view uplink) const = 0;
+  virtual Result<ClassifierTables> classifier_tables(std::string_view uplink) const = 0;
 
   // Runs a frame through the uplink's classifier as if it arrived on `rxq`,
   // without moving the live counters.

@@ -281,6 +281,14 @@ Result<UmemStats> BpfDataplane::umem_stats(std::string_view uplink) const {
   return (*u)->umem->stats();
 }
 
+Result<ClassifierTables> BpfDataplane::classifier_tables(std::string_view uplink) const {
+  auto u = find_uplink(uplink);
+  if (!u) return std::unexpected(u.error());
+  auto entries = (*u)->classifier->table_entries();
+  if (!entries) return std::unexpected(entries.error());
+  return ClassifierTables{entries->filters, entries->queues};
+}
+
 Result<TraceVerdict> BpfDataplane::trace(std::string_view uplink_name, std::span<const std::uint8_t> frame,
                                          std::uint32_t rxq) {
   auto uplink = find_uplink(uplink_name);

@@ -46,6 +46,7 @@ class BpfDataplane final : public Dataplane {
   Result<std::uint64_t> filter_hits(std::string_view uplink, FilterId filter) const override;
   Result<DefaultQueueStats> default_queue_stats(std::string_view uplink) const override;
   Result<UmemStats> umem_stats(std::string_view uplink) const override;
+  Result<ClassifierTables> classifier_tables(std::string_view uplink) const override;
 
   // Runs the frame through a copy of the uplink's classifier that reads the
   // live tables but counts apart: the live counters do not move.

@@ -301,6 +301,37 @@ Result<DefaultTraffic> Classifier::default_traffic() const {
   return out;
 }
 
+namespace {
+
+// Every value of an array map, in one BPF_MAP_LOOKUP_BATCH.
+template <typename Value>
+Result<std::vector<Value>> read_array(const bpf_map* map) {
+  const std::uint32_t entries = bpf_map__max_entries(map);
+  std::vector<std::uint32_t> keys(entries);
+  std::vector<Value> values(entries);
+  std::uint32_t count = entries, out_batch = 0;
+  LIBBPF_OPTS(bpf_map_batch_opts, opts);
+  if (bpf_map_lookup_batch(bpf_map__fd(map), nullptr, &out_batch, keys.data(), values.data(), &count, &opts) != 0 &&
+      errno != ENOENT)  // ENOENT: the batch reached the end of the map
+    return fail_errno(errno, fmt::format("reading map {}", bpf_map__name(map)));
+  values.resize(count);
+  return values;
+}
+
+}  // namespace
+
+Result<TableEntries> Classifier::table_entries() const {
+  auto buckets = read_array<vmq_filter_bucket>(skel_->maps.vmq_filters);
+  if (!buckets) return std::unexpected(buckets.error());
+  auto queues = read_array<vmq_queue_entry>(skel_->maps.vmq_queues);
+  if (!queues) return std::unexpected(queues.error());
+  TableEntries entries;
+  for (const auto& bucket : *buckets)
+    for (const auto& slot : bucket.slot) entries.filters += slot.key != VMQ_FILTER_KEY_FREE;
+  for (const auto& queue : *queues) entries.queues += queue.state != VMQ_QUEUE_UNDEFINED;
+  return entries;
+}
+
 Result<void> Classifier::reset_queue_traffic(std::uint32_t queue_id) {
   return zero_per_cpu<vmq_traffic>(skel_->maps.vmq_queue_stats, queue_id);
 }

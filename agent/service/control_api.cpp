@@ -325,9 +325,14 @@ Result<json> ControlApi::stats(const json& params) {
   for (const auto& u : dp.uplinks()) {
     auto by_reason = dp.default_queue_stats(u.name);
     auto umem = dp.umem_stats(u.name);
+    auto tables = dp.classifier_tables(u.name);
     if (!by_reason) return error_of(by_reason);
     if (!umem) return error_of(umem);
-    uplinks.push_back({{"name", u.name}, {"default_queue", default_queue_json(*by_reason)}, {"umem", umem_json(*umem)}});
+    if (!tables) return error_of(tables);
+    uplinks.push_back({{"name", u.name},
+                       {"default_queue", default_queue_json(*by_reason)},
+                       {"umem", umem_json(*umem)},
+                       {"classifier", {{"filters", tables->filters}, {"queues", tables->queues}}}});
   }
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   const auto uptime = std::chrono::steady_clock::now() - info_.started;

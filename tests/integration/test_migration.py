@@ -131,7 +131,15 @@ class MoveOnOneHost(unittest.TestCase):
 
 
 def process_fds(pid):
-    return len(os.listdir("/proc/%d/fd" % pid))
+    """(descriptors, of which sockets) of a process."""
+    fds = os.listdir("/proc/%d/fd" % pid)
+    sockets = 0
+    for fd in fds:
+        try:
+            sockets += os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith("socket:")
+        except FileNotFoundError:
+            pass
+    return len(fds), sockets
 
 
 @require_root
@@ -147,13 +155,13 @@ class RepeatedCycles(unittest.TestCase):
                 lab.exec("host1", ["ip", "link", "set", "p%db" % i, "up"])
 
             def resources():
-                xsks = len(lab.exec("host1", ["ss", "--xdp", "-a"]).stdout.strip().splitlines()) - 1
                 status = agent.json("status")
                 umem = agent.umem()
-                return {"fds": process_fds(agent.process.pid), "xdp_sockets": xsks, "queues": status["queues"],
+                fds, sockets = process_fds(agent.process.pid)
+                return {"fds": fds, "sockets": sockets, "queues": status["queues"],
                         "filters": status["filters"],
                         "umem_back": umem["fill_ring_entries"] == umem["frames_total"] and umem["frames_lost"] == 0,
-                        "tables": agent.json("stats")["uplinks"][0].get("classifier")}
+                        "tables": agent.json("stats")["uplinks"][0]["classifier"]}
 
             empty = resources()
             for i in range(self.QUEUES):
@@ -161,6 +169,10 @@ class RepeatedCycles(unittest.TestCase):
                            "--mac", "52:54:00:88:00:%02x" % i, "--vlan", str(100 + i), "--frames", "64")
             full = resources()
             self.assertEqual(full["queues"], self.QUEUES)
+            # Read from the kernel's maps: one filter and one queue entry per queue.
+            self.assertEqual(empty["tables"], {"filters": 0, "queues": 0})
+            self.assertEqual(full["tables"], {"filters": self.QUEUES, "queues": self.QUEUES})
+            self.assertEqual(full["sockets"] - empty["sockets"], 2 * self.QUEUES, "an RX and a TX socket each")
             drain_us, restore_us = [], []
             for _ in range(self.ROUNDS):
                 documents = []

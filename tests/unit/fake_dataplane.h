@@ -81,6 +81,12 @@ class FakeDataplane : public Dataplane {
   Result<std::uint64_t> filter_hits(std::string_view, FilterId) const override { return 0; }
   Result<DefaultQueueStats> default_queue_stats(std::string_view) const override { return DefaultQueueStats{}; }
   Result<UmemStats> umem_stats(std::string_view) const override { return UmemStats{}; }
+  Result<ClassifierTables> classifier_tables(std::string_view uplink) const override {
+    ClassifierTables tables;
+    for (const auto& [key, installed] : filters) tables.filters += key.first == uplink;
+    for (const auto& [id, state] : published) tables.queues += state != VMQ_QUEUE_UNDEFINED;
+    return tables;
+  }
   Result<TraceVerdict> trace(std::string_view, std::span<const std::uint8_t> frame, std::uint32_t) override {
     return TraceVerdict{2 /* XDP_PASS */, VMQ_DEFAULT_NO_FILTER, 0, 0, {frame.begin(), frame.end()}};
   }
