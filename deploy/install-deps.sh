@@ -10,7 +10,7 @@ packages=(
   libboost-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libfmt-dev libsystemd-dev
   googletest libgtest-dev
   # run and test
-  xdp-tools iproute2 ethtool kmod procps tmux python3 bash-completion
+  xdp-tools iproute2 iputils-ping ethtool procps util-linux tmux python3 bash-completion
 )
 
 if [[ $(id -u) -ne 0 ]]; then

@@ -49,6 +49,11 @@ class MigrationBetweenHosts(unittest.TestCase):
             self.assertEqual(at_drain["received"], at_drain["classified"]["packets"])
             self.assertEqual(at_drain["dropped"], {"port_full": 0, "quota": 0})
             self.assertEqual(at_drain["xsk"]["rx_dropped"] + at_drain["xsk"]["rx_ring_full"], 0)
+            # F13: on host A, the drained queue is gone from the classifier; a frame for
+            # the VM that still arrives there is a default-queue frame, like any other.
+            on_a = a.json("trace", "--uplink", "uplink0", "--dst", vm_mac(1))
+            self.assertEqual((on_a["destination"], on_a["reason"]), ("default", "no_filter"))
+            self.assertEqual(a.json("stats")["uplinks"][0]["classifier"], {"filters": 0, "queues": 0})
             # Host B took over.
             self.assertEqual(restored["queue"]["state"], "running")
             after = b.queue("vm1")["counters"]
