@@ -15,6 +15,11 @@ class IdAllocator {
   std::optional<std::uint32_t> acquire();
   // Takes a specific id (restoring saved state); false if taken or out of range.
   bool acquire(std::uint32_t id);
+  // `wanted` if given and free, else (when not given) the lowest free id.
+  std::optional<std::uint32_t> acquire(std::optional<std::uint32_t> wanted) {
+    if (!wanted) return acquire();
+    return acquire(*wanted) ? wanted : std::nullopt;
+  }
   void release(std::uint32_t id) { used_.erase(id); }
   bool in_use(std::uint32_t id) const { return used_.contains(id); }
   std::size_t size() const { return used_.size(); }

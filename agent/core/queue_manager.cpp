@@ -147,14 +147,9 @@ Result<QueueId> QueueManager::allocate(const QueueParams& params, std::optional<
     cpu = placement_.least_loaded(queues_per_cpu());
   }
 
-  std::optional<QueueId> new_id;
-  if (id) {
-    if (!queue_ids_.acquire(*id))
-      return fail(Errc::conflict, fmt::format("queue {}: id {} is taken or out of range", params.name, *id));
-    new_id = *id;
-  } else {
-    new_id = queue_ids_.acquire();
-  }
+  const std::optional<QueueId> new_id = queue_ids_.acquire(id);
+  if (!new_id && id)
+    return fail(Errc::conflict, fmt::format("queue {}: id {} is taken or out of range", params.name, *id));
   if (!new_id)
     return fail(Errc::limit_reached, fmt::format("queue {}: all {} queues are allocated (max_queues)", params.name,
                                                  limits_.max_queues));
@@ -184,14 +179,9 @@ Result<FilterId> QueueManager::set_filter(QueueId queue_id, const FilterMatch& m
     return fail(Errc::conflict, fmt::format("queue {}: {} is already used by queue {} (filter {})", queue.name,
                                             match.describe(), queues_.at(other.queue).name, other.id));
   }
-  std::optional<FilterId> new_id;
-  if (id) {
-    if (!filter_ids_.acquire(*id))
-      return fail(Errc::conflict, fmt::format("queue {}: filter id {} is taken or out of range", queue.name, *id));
-    new_id = *id;
-  } else {
-    new_id = filter_ids_.acquire();
-  }
+  const std::optional<FilterId> new_id = filter_ids_.acquire(id);
+  if (!new_id && id)
+    return fail(Errc::conflict, fmt::format("queue {}: filter id {} is taken or out of range", queue.name, *id));
   if (!new_id)
     return fail(Errc::limit_reached, fmt::format("queue {}: all {} filters are in use (max_filters)", queue.name,
                                                  limits_.max_filters));

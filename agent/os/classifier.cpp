@@ -343,36 +343,12 @@ Result<void> Classifier::reset_filter_hits(std::uint32_t filter_id) {
 Result<TestRunResult> Classifier::test_run(std::span<const std::uint8_t> frame, std::uint32_t ifindex,
                                            std::uint32_t rxq, std::uint32_t repeat) const {
   // The kernel refuses test input shorter than an Ethernet header. A runt
-  // frame is run behind XDP metadata (a multiple of 4 bytes, at most 32),
-  // which the program cannot see, so it gets exactly the runt bytes.
+  // frame is run behind XDP metadata, which the program cannot see, so it
+  // gets exactly the runt bytes.
   constexpr std::size_t eth_hlen = 14;
   const std::size_t meta_len = frame.size() < eth_hlen ? (eth_hlen - frame.size() + 3) / 4 * 4 : 0;
-  std::vector<std::uint8_t> in(meta_len, 0);
-  in.insert(in.end(), frame.begin(), frame.end());
-  // Room for a frame that grows (a restored VLAN tag).
-  std::vector<std::uint8_t> out(in.size() + 256);
-
-  xdp_md ctx_in{};
-  ctx_in.data = static_cast<std::uint32_t>(meta_len);
-  ctx_in.data_end = static_cast<std::uint32_t>(in.size());
-  ctx_in.ingress_ifindex = ifindex;
-  ctx_in.rx_queue_index = rxq;
-  xdp_md ctx_out{};
-  LIBBPF_OPTS(bpf_test_run_opts, opts);
-  opts.data_in = in.data();
-  opts.data_size_in = static_cast<std::uint32_t>(in.size());
-  opts.data_out = out.data();
-  opts.data_size_out = static_cast<std::uint32_t>(out.size());
-  opts.ctx_in = &ctx_in;
-  opts.ctx_size_in = sizeof ctx_in;
-  opts.ctx_out = &ctx_out;
-  opts.ctx_size_out = sizeof ctx_out;
-  opts.repeat = repeat;
-  if (bpf_prog_test_run_opts(program_fd(), &opts))
-    return fail_errno(errno, "running the classifier on a test frame (BPF_PROG_TEST_RUN)");
-  out.resize(opts.data_size_out);
-  out.erase(out.begin(), out.begin() + std::min<std::size_t>(ctx_out.data, out.size()));
-  return TestRunResult{opts.retval, std::move(out), opts.duration};
+  const std::vector<std::uint8_t> metadata(meta_len, 0);
+  return run_xdp_test(program_fd(), XdpTestRun{frame, metadata, ifindex, rxq, repeat});
 }
 
 }  // namespace vmq::os

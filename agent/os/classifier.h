@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/filter_table.h"
+#include "os/xdp_test_run.h"
 #include "vmq/abi.h"
 
 struct vmq_classify;
@@ -28,11 +29,6 @@ struct ClassifierLimits {
   std::uint32_t max_frame_len = 3840;  // longest frame a queue's buffer holds
 };
 
-struct TestRunResult {
-  std::uint32_t action;               // XDP_PASS, XDP_REDIRECT, ...
-  std::vector<std::uint8_t> frame;    // the frame as the program left it
-  std::uint32_t duration_ns;          // kernel-measured mean time per run
-};
 
 using DefaultTraffic = std::array<vmq_traffic, VMQ_DEFAULT_REASON_COUNT>;
 

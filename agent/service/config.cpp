@@ -76,17 +76,6 @@ Result<LogLevel> parse_log_level(std::string_view text) {
               fmt::format("invalid log level '{}' (expected error, warning, notice, info or debug)", text));
 }
 
-std::string_view to_string(LogLevel level) {
-  switch (level) {
-    case LogLevel::error: return "error";
-    case LogLevel::warning: return "warning";
-    case LogLevel::notice: return "notice";
-    case LogLevel::info: return "info";
-    case LogLevel::debug: return "debug";
-  }
-  return "info";
-}
-
 Result<AgentConfig> load_config(const std::string& path, bool required) {
   AgentConfig config;
   std::error_code ec;

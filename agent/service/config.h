@@ -38,6 +38,5 @@ Result<AgentConfig> load_config(const std::string& path, bool required);
 Result<void> validate(const AgentConfig& config);
 
 Result<LogLevel> parse_log_level(std::string_view text);
-std::string_view to_string(LogLevel level);
 
 }  // namespace vmq::service

@@ -4,21 +4,6 @@
 #include <cstdlib>
 
 namespace vmq::service {
-namespace {
-
-const char* label(LogLevel level) {
-  switch (level) {
-    case LogLevel::error: return "error";
-    case LogLevel::warning: return "warning";
-    case LogLevel::notice: return "notice";
-    case LogLevel::info: return "info";
-    case LogLevel::debug: return "debug";
-  }
-  return "info";
-}
-
-}  // namespace
-
 Logger::Logger() : journal_(std::getenv("JOURNAL_STREAM") != nullptr) {}
 
 void Logger::log(LogLevel level, std::string_view message) {
@@ -27,7 +12,8 @@ void Logger::log(LogLevel level, std::string_view message) {
   if (journal_)
     std::fprintf(stderr, "<%d>%.*s\n", static_cast<int>(level), static_cast<int>(message.size()), message.data());
   else
-    std::fprintf(stderr, "vmqd: %s: %.*s\n", label(level), static_cast<int>(message.size()), message.data());
+    std::fprintf(stderr, "vmqd: %s: %.*s\n", to_string(level).data(), static_cast<int>(message.size()),
+                 message.data());
   std::fflush(stderr);
 }
 

@@ -10,11 +10,10 @@
 #include <cerrno>
 #include <iterator>
 
+#include "os/xdp_test_run.h"
+
 namespace vmq::bench {
 namespace {
-
-// Room for a frame that grows under the program (a re-tag).
-constexpr std::size_t kFrameHeadroom = 256;
 
 Result<bpf_map*> find_map(bpf_object* object, std::string_view name) {
   bpf_map* map = bpf_object__find_map_by_name(object, std::string(name).c_str());
@@ -99,16 +98,9 @@ std::string xdp_action_name(std::uint32_t action) {
 }
 
 Result<RunSample> test_run(int program_fd, std::span<const std::uint8_t> frame, std::uint32_t repeat) {
-  std::vector<std::uint8_t> out(frame.size() + kFrameHeadroom);
-  LIBBPF_OPTS(bpf_test_run_opts, opts);
-  opts.data_in = frame.data();
-  opts.data_size_in = static_cast<std::uint32_t>(frame.size());
-  opts.data_out = out.data();
-  opts.data_size_out = static_cast<std::uint32_t>(out.size());
-  opts.repeat = repeat;
-  if (bpf_prog_test_run_opts(program_fd, &opts)) return fail_errno(errno, "BPF_PROG_TEST_RUN");
-  out.resize(opts.data_size_out);
-  return RunSample{opts.retval, opts.duration, std::move(out)};
+  auto run = os::run_xdp_test(program_fd, {.frame = frame, .repeat = repeat});
+  if (!run) return std::unexpected(run.error());
+  return RunSample{run->action, run->duration_ns, std::move(run->frame)};
 }
 
 Result<std::vector<NamedMap>> maps_of_program(int program_fd) {

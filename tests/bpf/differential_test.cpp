@@ -357,32 +357,14 @@ class Rig {
     buffer.resize(kRuntBufferLen, 0);
 
     const auto runt_len = static_cast<std::uint32_t>(runt.size());
-    std::vector<std::uint8_t> in(sizeof runt_len);
-    std::memcpy(in.data(), &runt_len, sizeof runt_len);
-    in.insert(in.end(), buffer.begin(), buffer.end());
-    std::vector<std::uint8_t> out(in.size() + 64);
-    xdp_md ctx_in{};
-    ctx_in.data = sizeof runt_len;
-    ctx_in.data_end = static_cast<std::uint32_t>(in.size());
-    xdp_md ctx_out{};
-    LIBBPF_OPTS(bpf_test_run_opts, opts);
-    opts.data_in = in.data();
-    opts.data_size_in = static_cast<std::uint32_t>(in.size());
-    opts.data_out = out.data();
-    opts.data_size_out = static_cast<std::uint32_t>(out.size());
-    opts.ctx_in = &ctx_in;
-    opts.ctx_size_in = sizeof ctx_in;
-    opts.ctx_out = &ctx_out;
-    opts.ctx_size_out = sizeof ctx_out;
-    opts.repeat = 1;
-    if (bpf_prog_test_run_opts(bpf_program__fd(harness_->progs.vmq_classify_runt), &opts))
-      return fail_errno(errno, "running the runt harness");
-    out.resize(opts.data_size_out);
-    out.erase(out.begin(), out.begin() + std::min<long>(ctx_out.data, static_cast<long>(out.size())));
+    std::array<std::uint8_t, sizeof runt_len> metadata{};
+    std::memcpy(metadata.data(), &runt_len, sizeof runt_len);
+    auto run = os::run_xdp_test(bpf_program__fd(harness_->progs.vmq_classify_runt), {buffer, metadata});
+    if (!run) return std::unexpected(run.error());
     // The buffer left untouched means the runt left unchanged; anything else
     // is shown whole, and cannot equal a runt.
-    if (out == buffer) out.assign(runt.begin(), runt.end());
-    return Observation{opts.retval, std::move(out), {}};
+    if (run->frame == buffer) run->frame.assign(runt.begin(), runt.end());
+    return Observation{run->action, std::move(run->frame), {}};
   }
 
   os::Classifier classifier_;

@@ -68,19 +68,11 @@ TEST(RuntHarness, RuntFramesAreMalformedAndNeverMatch) {
   };
 
   auto run_harness = [&](std::uint32_t len) {
-    std::vector<std::uint8_t> in(4);
-    std::memcpy(in.data(), &len, 4);
-    in.insert(in.end(), frame.begin(), frame.end());
-    std::vector<std::uint8_t> out(in.size() + 64);
-    xdp_md ctx{};
-    ctx.data = 4;
-    ctx.data_end = static_cast<std::uint32_t>(in.size());
-    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in.data(), .data_out = out.data(),
-                .data_size_in = static_cast<std::uint32_t>(in.size()),
-                .data_size_out = static_cast<std::uint32_t>(out.size()), .ctx_in = &ctx,
-                .ctx_size_in = sizeof ctx, .repeat = 1);
-    EXPECT_EQ(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.vmq_classify_runt), &opts), 0);
-    return opts.retval;
+    std::array<std::uint8_t, 4> metadata{};
+    std::memcpy(metadata.data(), &len, sizeof len);
+    auto run = os::run_xdp_test(bpf_program__fd(skel->progs.vmq_classify_runt), {frame, metadata});
+    EXPECT_TRUE(run) << run.error().message;
+    return run ? run->action : std::uint32_t{XDP_ABORTED};
   };
 
   for (std::uint32_t len = 1; len <= 13; ++len) {
