@@ -32,7 +32,11 @@ Result<void> UplinkUmem::open(unsigned rx_queues) {
   area_ = static_cast<std::uint8_t*>(area);
 
   for (unsigned r = 0; r < rx_queues; ++r) rxqs_.push_back(std::make_unique<RxQueue>());
-  const xsk_umem_config config{frames_per_rxq_, frames_per_rxq_, kFrameSize, 0, 0};
+  // At a flush the kernel publishes a socket's new RX entries before the
+  // fill-ring entries it consumed for them: a worker can take those frames
+  // and give them back while the fill ring, if it were as large as the UMEM,
+  // still looks full (seen under load). Twice the size always has room.
+  const xsk_umem_config config{2 * frames_per_rxq_, frames_per_rxq_, kFrameSize, 0, 0};
   if (int err = xsk_umem__create(&umem_, area_, area_size_, &rxqs_[0]->fill, &rxqs_[0]->completion, &config))
     return fail_errno(-err, fmt::format("uplink {}: registering the UMEM", uplink_));
 
