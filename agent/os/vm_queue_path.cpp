@@ -13,9 +13,9 @@ namespace vmq::os {
 namespace {
 
 constexpr std::uint32_t kRxBatch = 64;
-constexpr int kPortBindAttempts = 100;
+constexpr int kPortBindAttempts = 1000;
 constexpr auto kPortRetryInterval = std::chrono::milliseconds(5);
-constexpr auto kPortBindRetry = std::chrono::milliseconds(10);
+constexpr auto kPortBindRetry = std::chrono::milliseconds(1);
 constexpr std::uint32_t kCompletionBatch = 256;
 
 std::uint32_t ring_entries(const std::uint32_t* producer, const std::uint32_t* consumer) {
