@@ -8,6 +8,7 @@
  * malformed, too long, no socket in the slot) is XDP_PASS: the default queue,
  * the host's software switch. Each decision moves one per-CPU counter.
  */
+#include <stdbool.h>
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <bpf/bpf_endian.h>
@@ -182,9 +183,20 @@ static __always_inline void count_traffic(void *map, __u32 index, __u64 bytes)
 	}
 }
 
-static __always_inline int to_default_queue(struct xdp_md *ctx, __u32 reason)
+/*
+ * A single-buffer program finds the whole frame between data and data_end; a
+ * multi-buffer one must ask the kernel, a call the verifier cannot inline.
+ */
+static __always_inline __u32 frame_len(struct xdp_md *ctx, bool multi_buffer)
 {
-	count_traffic(&vmq_default_stats, reason, bpf_xdp_get_buff_len(ctx));
+	if (multi_buffer)
+		return bpf_xdp_get_buff_len(ctx);
+	return ctx->data_end - ctx->data;
+}
+
+static __always_inline int to_default_queue(struct xdp_md *ctx, __u32 reason, bool multi_buffer)
+{
+	count_traffic(&vmq_default_stats, reason, frame_len(ctx, multi_buffer));
 	return XDP_PASS;
 }
 
@@ -226,7 +238,7 @@ static __always_inline int restore_outer_tag(struct xdp_md *ctx, __u32 saved_tag
  * the runt test harness (tests/bpf) passes a nearer end, because the kernel
  * never runs an XDP program on a frame shorter than an Ethernet header.
  */
-static __always_inline int classify(struct xdp_md *ctx, void *data, void *data_end)
+static __always_inline int classify(struct xdp_md *ctx, void *data, void *data_end, bool multi_buffer)
 {
 	struct vmq_filter_value filter;
 	struct vmq_queue_entry *queue;
@@ -237,36 +249,36 @@ static __always_inline int classify(struct xdp_md *ctx, void *data, void *data_e
 	int strip;
 
 	if (parse_frame(data, data_end, &frame) < 0)
-		return to_default_queue(ctx, VMQ_DEFAULT_MALFORMED);
+		return to_default_queue(ctx, VMQ_DEFAULT_MALFORMED, multi_buffer);
 
 	key = frame_key_word(data, frame.vlan);
 	if (key & 1) /* group bit of the first MAC octet: broadcast and multicast */
-		return to_default_queue(ctx, VMQ_DEFAULT_BROADCAST_MULTICAST);
+		return to_default_queue(ctx, VMQ_DEFAULT_BROADCAST_MULTICAST, multi_buffer);
 
 	if (!find_filter(key, &filter))
-		return to_default_queue(ctx, VMQ_DEFAULT_NO_FILTER);
+		return to_default_queue(ctx, VMQ_DEFAULT_NO_FILTER, multi_buffer);
 	queue_id = filter.queue_id;
 	filter_id = filter.filter_id;
 
 	queue = bpf_map_lookup_elem(&vmq_queues, &queue_id);
 	if (!queue || queue->state != VMQ_QUEUE_RUNNING)
-		return to_default_queue(ctx, VMQ_DEFAULT_QUEUE_NOT_RUNNING);
+		return to_default_queue(ctx, VMQ_DEFAULT_QUEUE_NOT_RUNNING, multi_buffer);
 
 	strip = frame.tagged && queue->vlan_mode == VMQ_VLAN_MODE_ACCESS;
-	len = bpf_xdp_get_buff_len(ctx) - (strip ? VLAN_HLEN : 0);
+	len = frame_len(ctx, multi_buffer) - (strip ? VLAN_HLEN : 0);
 	if (len > max_frame_len)
-		return to_default_queue(ctx, VMQ_DEFAULT_OVERSIZE);
+		return to_default_queue(ctx, VMQ_DEFAULT_OVERSIZE, multi_buffer);
 	if (ctx->rx_queue_index >= rxq_count)
-		return to_default_queue(ctx, VMQ_DEFAULT_EMPTY_SLOT);
+		return to_default_queue(ctx, VMQ_DEFAULT_EMPTY_SLOT, multi_buffer);
 
 	if (strip && strip_outer_tag(ctx, &saved_tag))
-		return to_default_queue(ctx, VMQ_DEFAULT_MALFORMED);
+		return to_default_queue(ctx, VMQ_DEFAULT_MALFORMED, multi_buffer);
 
 	slot = queue_id * rxq_count + ctx->rx_queue_index;
 	if (bpf_redirect_map(&vmq_xsks, slot, XDP_PASS) != XDP_REDIRECT) {
 		if (strip && restore_outer_tag(ctx, saved_tag))
 			return XDP_ABORTED; /* cannot happen: the head room was ours */
-		return to_default_queue(ctx, VMQ_DEFAULT_EMPTY_SLOT);
+		return to_default_queue(ctx, VMQ_DEFAULT_EMPTY_SLOT, multi_buffer);
 	}
 
 	count_traffic(&vmq_queue_stats, queue_id, len);
@@ -276,10 +288,18 @@ static __always_inline int classify(struct xdp_md *ctx, void *data, void *data_e
 	return XDP_REDIRECT;
 }
 
-SEC("xdp.frags")
+/* For an uplink whose MTU fits one buffer (the standard 1500 bytes). */
+SEC("xdp")
 int vmq_classify(struct xdp_md *ctx)
 {
-	return classify(ctx, (void *)(long)ctx->data, (void *)(long)ctx->data_end);
+	return classify(ctx, (void *)(long)ctx->data, (void *)(long)ctx->data_end, false);
+}
+
+/* For a jumbo-MTU uplink: frames may span several buffers. */
+SEC("xdp.frags")
+int vmq_classify_mb(struct xdp_md *ctx)
+{
+	return classify(ctx, (void *)(long)ctx->data, (void *)(long)ctx->data_end, true);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

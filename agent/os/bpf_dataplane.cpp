@@ -15,6 +15,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+constexpr unsigned kStandardMtu = 1500;  // Ethernet's ETH_DATA_LEN
+
 // How long a queue's rings must stay empty before DMA counts as stopped: a
 // frame the classifier redirected just before its filters went reaches the
 // RX ring at the end of that NAPI poll.
@@ -45,7 +47,14 @@ Result<void> BpfDataplane::add_uplink(const std::string& name, const DataplaneCo
   if (!rxqs) return std::unexpected(rxqs.error());
   uplink->rx_queues = *rxqs;
 
-  const ClassifierLimits limits{config.max_queues + 1, config.max_filters, uplink->rx_queues, kMaxFrameLen};
+  auto mtu = mtu_of(name);
+  if (!mtu) return std::unexpected(mtu.error());
+  // Every XDP driver takes a single-buffer program at the standard MTU, and
+  // then refuses a larger MTU while it runs. Above it, frames may span
+  // several buffers: the classifier must accept them (jumbo uplinks).
+  const bool multi_buffer = *mtu > kStandardMtu;
+  const ClassifierLimits limits{config.max_queues + 1, config.max_filters, uplink->rx_queues, kMaxFrameLen,
+                                multi_buffer};
   auto classifier = Classifier::open(limits);
   if (!classifier) return std::unexpected(classifier.error());
   uplink->classifier.emplace(std::move(*classifier));
@@ -55,11 +64,11 @@ Result<void> BpfDataplane::add_uplink(const std::string& name, const DataplaneCo
   auto umem = UplinkUmem::create(name, uplink->rx_queues, config.umem_frames_per_rxq);
   if (!umem) return std::unexpected(umem.error());
   uplink->umem = std::move(*umem);
-  log_(LogLevel::info, fmt::format("uplink {}: classifier attached ({}, {} mode, program {}), {} rx queue(s), "
-                                   "{} UMEM frames",
+  log_(LogLevel::info, fmt::format("uplink {}: classifier attached ({}, {} mode, program {}, {}-buffer frames "
+                                   "at MTU {}), {} rx queue(s), {} UMEM frames",
                                    name, uplink->attachment->method(), uplink->attachment->mode(),
-                                   uplink->attachment->program_id(), uplink->rx_queues,
-                                   uplink->umem->frames_per_rxq() * uplink->rx_queues));
+                                   uplink->attachment->program_id(), multi_buffer ? "multi" : "single", *mtu,
+                                   uplink->rx_queues, uplink->umem->frames_per_rxq() * uplink->rx_queues));
   uplinks_.push_back(std::move(uplink));
   return {};
 }

@@ -164,6 +164,9 @@ Result<Classifier> Classifier::open_configured(const ClassifierLimits& limits, c
   const FilterTableShape& shape = filters->shape();
   skel->rodata->rxq_count = limits.rxq_count;
   skel->rodata->max_frame_len = limits.max_frame_len;
+  // One build of the program is loaded: single- or multi-buffer.
+  if (int err = bpf_program__set_autoload(classifier.other_program(), false))
+    return fail_errno(-err, "choosing the classifier's build");
   skel->rodata->filter_hash_first = shape.first_multiplier;
   skel->rodata->filter_hash_second = shape.second_multiplier;
   skel->rodata->filter_bucket_shift = shape.shift();
@@ -221,9 +224,15 @@ Classifier::~Classifier() {
 
 bpf_object* Classifier::object() const { return skel_->obj; }
 
-bpf_program* Classifier::program() const { return skel_->progs.vmq_classify; }
+bpf_program* Classifier::program() const {
+  return limits_.multi_buffer ? skel_->progs.vmq_classify_mb : skel_->progs.vmq_classify;
+}
 
-int Classifier::program_fd() const { return bpf_program__fd(skel_->progs.vmq_classify); }
+bpf_program* Classifier::other_program() const {
+  return limits_.multi_buffer ? skel_->progs.vmq_classify : skel_->progs.vmq_classify_mb;
+}
+
+int Classifier::program_fd() const { return bpf_program__fd(program()); }
 
 std::uint32_t Classifier::program_id() const {
   bpf_prog_info info{};

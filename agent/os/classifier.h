@@ -27,6 +27,10 @@ struct ClassifierLimits {
   std::uint32_t max_filters = 1024;    // filter ids 1..max_filters
   std::uint32_t rxq_count = 1;         // rx queues of the uplink
   std::uint32_t max_frame_len = 3840;  // longest frame a queue's buffer holds
+  // Frames may span several buffers (jumbo MTU): the xdp.frags build, which
+  // asks the kernel for each frame's length (a call per frame), is loaded
+  // instead of the single-buffer one.
+  bool multi_buffer = true;
 };
 
 
@@ -94,6 +98,8 @@ class Classifier {
                                  std::uint32_t rxq = 0, std::uint32_t repeat = 1) const;
 
  private:
+  // The build of the program that is not loaded.
+  bpf_program* other_program() const;
   Classifier(vmq_classify* skel, const ClassifierLimits& limits, std::shared_ptr<FilterStore> filters);
   static Result<Classifier> open_configured(const ClassifierLimits& limits, const Classifier* tables);
   Result<void> load_opened();

@@ -1,8 +1,12 @@
 #include "os/netdev.h"
 
 #include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <charconv>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -17,6 +21,19 @@ Result<int> ifindex_of(const std::string& ifname) {
     return fail_errno(errno, fmt::format("looking up network device {}", ifname));
   }
   return static_cast<int>(index);
+}
+
+Result<unsigned> mtu_of(const std::string& ifname) {
+  if (ifname.size() >= IFNAMSIZ) return fail(Errc::invalid_argument, fmt::format("{} is not a device name", ifname));
+  const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fail_errno(errno, "opening a socket to read an MTU");
+  ifreq request{};
+  std::memcpy(request.ifr_name, ifname.c_str(), ifname.size());
+  const int rc = ioctl(fd, SIOCGIFMTU, &request);
+  const int err = errno;
+  close(fd);
+  if (rc != 0) return fail_errno(err, fmt::format("reading the MTU of {}", ifname));
+  return static_cast<unsigned>(request.ifr_mtu);
 }
 
 Result<unsigned> rx_queue_count(const std::string& ifname) {

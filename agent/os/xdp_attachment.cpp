@@ -16,7 +16,8 @@
 namespace vmq::os {
 namespace {
 
-constexpr const char* kProgramName = "vmq_classify";
+// The classifier's two builds (single- and multi-buffer frames).
+bool is_vmq_program(std::string_view name) { return name == "vmq_classify" || name == "vmq_classify_mb"; }
 
 const char* mode_name(int mode) { return mode == XDP_MODE_SKB ? "generic" : "native"; }
 
@@ -97,15 +98,16 @@ Result<XdpAttachment> XdpAttachment::attach(Classifier& classifier, const std::s
   XdpAttachment attachment(ifname, *ifindex);
   if (auto ok = attachment.refuse_foreign_program(log); !ok) return std::unexpected(ok.error());
 
-  DECLARE_LIBXDP_OPTS(xdp_program_opts, opts, .obj = classifier.object(), .prog_name = kProgramName);
+  DECLARE_LIBXDP_OPTS(xdp_program_opts, opts, .obj = classifier.object(),
+                     .prog_name = bpf_program__name(classifier.program()));
   attachment.program_ = xdp_program__create(&opts);
   if (long err = libxdp_get_error(attachment.program_)) {
     attachment.program_ = nullptr;
     return fail_errno(static_cast<int>(-err), "preparing the classifier for libxdp");
   }
-  // The program reads only the linear part: it accepts multi-buffer frames,
-  // so a jumbo MTU on the uplink does not keep it off the device.
-  xdp_program__set_xdp_frags_support(attachment.program_, true);
+  // A multi-buffer classifier keeps a jumbo-MTU uplink usable (its program
+  // reads only the linear part and asks the kernel for the length).
+  xdp_program__set_xdp_frags_support(attachment.program_, classifier.limits().multi_buffer);
   auto native = attachment.attach_in_mode(classifier, XDP_MODE_NATIVE, policy, log);
   if (!native) {
     log(LogLevel::warning, fmt::format("uplink {}: native XDP failed ({}); falling back to generic (skb) mode, "
@@ -126,7 +128,7 @@ Result<void> XdpAttachment::refuse_foreign_program(const LogSink& log) const {
     // that died may have left there.
     const auto mode = xdp_multiprog__attach_mode(mp.get());
     for (xdp_program* p = xdp_multiprog__next_prog(nullptr, mp.get()); p; p = xdp_multiprog__next_prog(p, mp.get())) {
-      if (std::string_view(xdp_program__name(p)) != kProgramName) continue;
+      if (!is_vmq_program(xdp_program__name(p))) continue;
       log(LogLevel::notice, fmt::format("uplink {}: removing the classifier (program {}) a previous vmqd left in "
                                         "the dispatcher",
                                         ifname_, xdp_program__id(p)));
@@ -139,7 +141,7 @@ Result<void> XdpAttachment::refuse_foreign_program(const LogSink& log) const {
   if (!main) return {};
   const std::string name = xdp_program__name(main);
   const std::uint32_t id = xdp_program__id(main);
-  if (name == kProgramName) {
+  if (is_vmq_program(name)) {
     // Left attached over netlink by a vmqd that was killed: ours to replace.
     log(LogLevel::notice, fmt::format("uplink {}: replacing the classifier (program {}) a previous vmqd left "
                                       "attached",

@@ -91,8 +91,9 @@ Result<RetagHarness> load_retag_harness(const os::Classifier& classifier) {
   if (int err = bpf_map__set_max_entries(harness->maps.vmq_filter_stats, limits.max_filters + 1))
     return fail_errno(-err, "sizing the harness's filter counters");
   if (auto ok = share_tables(*harness, *maps); !ok) return std::unexpected(ok.error());
-  if (int err = bpf_program__set_autoload(harness->progs.vmq_classify, false))
-    return fail_errno(-err, "skipping the harness's copy of vmq_classify");
+  for (bpf_program* copy : {harness->progs.vmq_classify, harness->progs.vmq_classify_mb})
+    if (int err = bpf_program__set_autoload(copy, false))
+      return fail_errno(-err, "skipping the harness's copies of the classifier");
   if (int err = bench_retag_harness__load(harness.get())) return fail_errno(-err, "loading the re-tag harness");
   return harness;
 }
@@ -160,8 +161,10 @@ Result<void> BenchSuite::add_plain_hash(std::uint32_t keys, bool with_miss) {
   return {};
 }
 
+// The build vmqd loads on a standard-MTU uplink (single-buffer frames); at
+// the largest table also the jumbo-MTU build, for its price.
 Result<void> BenchSuite::add_production(std::uint32_t filters) {
-  auto loaded = os::Classifier::load(os::ClassifierLimits{kMaxQueues, kMaxFilters, 1, 3840});
+  auto loaded = os::Classifier::load(os::ClassifierLimits{kMaxQueues, kMaxFilters, 1, 3840, false});
   if (!loaded) return std::unexpected(loaded.error());
   os::Classifier& classifier = classifiers_.emplace_back(std::move(*loaded));
   auto installed = install_filters(classifier, filters, flows_, sockets_);
@@ -172,7 +175,20 @@ Result<void> BenchSuite::add_production(std::uint32_t filters) {
                     XDP_REDIRECT, installed->hit_frames, run_classifier(classifier), {}, {}});
   cases_.push_back({fmt::format("vmq_miss_{}", filters), fmt::format("vmq miss (unknown MAC), {}", n),
                     CaseGroup::vmq, XDP_PASS, {installed->miss_frame}, run_classifier(classifier), {}, {}});
-  if (filters == kMaxFilters) return add_access_mode(classifier, *installed);
+  if (filters != kMaxFilters) return {};
+  if (auto ok = add_multi_buffer_build(filters); !ok) return ok;
+  return add_access_mode(classifier, *installed);
+}
+
+Result<void> BenchSuite::add_multi_buffer_build(std::uint32_t filters) {
+  auto loaded = os::Classifier::load(os::ClassifierLimits{kMaxQueues, kMaxFilters, 1, 3840, true});
+  if (!loaded) return std::unexpected(loaded.error());
+  os::Classifier& classifier = classifiers_.emplace_back(std::move(*loaded));
+  auto installed = install_filters(classifier, filters, flows_, sockets_);
+  if (!installed) return std::unexpected(installed.error());
+  cases_.push_back({fmt::format("vmq_mb_hit_trunk_{}", filters),
+                    fmt::format("vmq hit, trunk, {}, multi-buffer build (jumbo MTU)", filters_label(filters)),
+                    CaseGroup::vmq, XDP_REDIRECT, installed->hit_frames, run_classifier(classifier), {}, {}});
   return {};
 }
 

@@ -58,6 +58,7 @@ class BenchSuite {
   Result<void> add_baselines();
   Result<void> add_plain_hash(std::uint32_t keys, bool with_miss);
   Result<void> add_production(std::uint32_t filters);
+  Result<void> add_multi_buffer_build(std::uint32_t filters);
   Result<void> add_access_mode(os::Classifier& classifier, const InstalledFilters& installed);
   Result<void> add_call_cost();
 

@@ -25,7 +25,7 @@ int vmq_classify_retag(struct xdp_md *ctx)
 	if (data + MAC_PAIR_LEN + VLAN_HLEN > data_end)
 		return XDP_ABORTED;
 	__builtin_memcpy(&outer_tag, data + MAC_PAIR_LEN, VLAN_HLEN);
-	action = classify(ctx, data, data_end);
+	action = classify(ctx, data, data_end, false);
 	if (action == XDP_REDIRECT && restore_outer_tag(ctx, outer_tag))
 		return XDP_ABORTED;
 	return action;

@@ -1,6 +1,7 @@
 // The VMQ receive-filter rules of the XDP classifier, one case per rule, run
 // through BPF_PROG_TEST_RUN: verdict, output bytes and the counters moved.
 #include <gtest/gtest.h>
+#include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
 #include "support/classifier_fixture.h"
@@ -29,9 +30,30 @@ std::vector<std::uint8_t> without_outer_tag(std::vector<std::uint8_t> frame) {
   return frame;
 }
 
-class ClassifierRules : public ClassifierFixture {};
+// Every rule holds for both builds of the program: single-buffer (standard
+// MTU: the frame's length is data_end - data) and multi-buffer (jumbo MTU:
+// the length comes from the kernel).
+class ClassifierRules : public ClassifierFixture, public ::testing::WithParamInterface<bool> {
+ protected:
+  os::ClassifierLimits limits() const override { return {16, 64, 1, 3840, GetParam()}; }
+};
 
-TEST_F(ClassifierRules, UntaggedFrameMatchesUntaggedOrZeroFilter) {
+INSTANTIATE_TEST_SUITE_P(Buffers, ClassifierRules, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& param) {
+                           return param.param ? "MultiBuffer" : "SingleBuffer";
+                         });
+
+// Frames longer than a page reach only a multi-buffer program.
+class MultiBufferClassifier : public ClassifierFixture {};
+
+// A single-buffer program measures the frame itself: a queue buffer made
+// small here stands in for a frame longer than the buffer.
+class SingleBufferClassifier : public ClassifierFixture {
+ protected:
+  os::ClassifierLimits limits() const override { return {16, 64, 1, 200, false}; }
+};
+
+TEST_P(ClassifierRules, UntaggedFrameMatchesUntaggedOrZeroFilter) {
   add_queue(kQ1, VMQ_QUEUE_RUNNING);
   attach_socket(kQ1);
   add_filter(kVm1, VMQ_VLAN_UNTAGGED_OR_ZERO, kQ1, kF1);
@@ -39,7 +61,7 @@ TEST_F(ClassifierRules, UntaggedFrameMatchesUntaggedOrZeroFilter) {
   expect_redirect(run(frame), frame, kQ1, kF1);
 }
 
-TEST_F(ClassifierRules, VidZeroFrameMatchesUntaggedOrZeroFilter) {
+TEST_P(ClassifierRules, VidZeroFrameMatchesUntaggedOrZeroFilter) {
   add_queue(kQ1, VMQ_QUEUE_RUNNING, VMQ_VLAN_MODE_TRUNK);
   attach_socket(kQ1);
   add_filter(kVm1, VMQ_VLAN_UNTAGGED_OR_ZERO, kQ1, kF1);
@@ -47,7 +69,7 @@ TEST_F(ClassifierRules, VidZeroFrameMatchesUntaggedOrZeroFilter) {
   expect_redirect(run(frame), frame, kQ1, kF1);
 }
 
-TEST_F(ClassifierRules, VidZeroFrameIsDeliveredUntaggedInAccessMode) {
+TEST_P(ClassifierRules, VidZeroFrameIsDeliveredUntaggedInAccessMode) {
   add_queue(kQ1, VMQ_QUEUE_RUNNING, VMQ_VLAN_MODE_ACCESS);
   attach_socket(kQ1);
   add_filter(kVm1, VMQ_VLAN_UNTAGGED_OR_ZERO, kQ1, kF1);
@@ -55,7 +77,7 @@ TEST_F(ClassifierRules, VidZeroFrameIsDeliveredUntaggedInAccessMode) {
   expect_redirect(run(frame), without_outer_tag(frame), kQ1, kF1);
 }
 
-TEST_F(ClassifierRules, UntaggedFrameIsUnchangedInAccessMode) {
+TEST_P(ClassifierRules, UntaggedFrameIsUnchangedInAccessMode) {
   add_queue(kQ1, VMQ_QUEUE_RUNNING, VMQ_VLAN_MODE_ACCESS);
   attach_socket(kQ1);
   add_filter(kVm1, VMQ_VLAN_UNTAGGED_OR_ZERO, kQ1, kF1);
@@ -63,7 +85,7 @@ TEST_F(ClassifierRules, UntaggedFrameIsUnchangedInAccessMode) {
   expect_redirect(run(frame), frame, kQ1, kF1);
 }
 
-TEST_F(ClassifierRules, VidNFrameKeepsItsTagInTrunkMode) {
+TEST_P(ClassifierRules, VidNFrameKeepsItsTagInTrunkMode) {
   add_queue(kQ1, VMQ_QUEUE_RUNNING, VMQ_VLAN_MODE_TRUNK);
   attach_socket(kQ1);
   add_filter(kVm1, 5, kQ1, kF1);
@@ -71,7 +93,7 @@ TEST_F(ClassifierRules, VidNFrameKeepsItsTagInTrunkMode) {
   expect_redirect(run(frame), frame, kQ1, kF1);
 }
 
-TEST_F(ClassifierRules, VidNFrameLosesItsTagInAccessMode) {
+TEST_P(ClassifierRules, VidNFrameLosesItsTagInAccessMode) {
   add_queue(kQ1, VMQ_QUEUE_RUNNING, VMQ_VLAN_MODE_ACCESS);
   attach_socket(kQ1);
   add_filter(kVm1, 5, kQ1, kF1);
@@ -79,14 +101,14 @@ TEST_F(ClassifierRules, VidNFrameLosesItsTagInAccessMode) {
   expect_redirect(run(frame), without_outer_tag(frame), kQ1, kF1);
 }
 
-TEST_F(ClassifierRules, VlanFilterNeverMatchesUntaggedOrVidZero) {
+TEST_P(ClassifierRules, VlanFilterNeverMatchesUntaggedOrVidZero) {
   add_queue(kQ1, VMQ_QUEUE_RUNNING);
   attach_socket(kQ1);
   add_filter(kVm1, 5, kQ1, kF1);
   for (const auto& frame : {untagged(kVm1), tagged(kVm1, 0)}) expect_default(run(frame), frame, VMQ_DEFAULT_NO_FILTER);
 }
 
-TEST_F(ClassifierRules, UntaggedOrZeroFilterNeverMatchesVidN) {
+TEST_P(ClassifierRules, UntaggedOrZeroFilterNeverMatchesVidN) {
   add_queue(kQ1, VMQ_QUEUE_RUNNING);
   attach_socket(kQ1);
   add_filter(kVm1, VMQ_VLAN_UNTAGGED_OR_ZERO, kQ1, kF1);
@@ -94,7 +116,7 @@ TEST_F(ClassifierRules, UntaggedOrZeroFilterNeverMatchesVidN) {
   expect_default(run(frame), frame, VMQ_DEFAULT_NO_FILTER);
 }
 
-TEST_F(ClassifierRules, WrongVidGoesToDefaultQueue) {
+TEST_P(ClassifierRules, WrongVidGoesToDefaultQueue) {
   add_queue(kQ1, VMQ_QUEUE_RUNNING);
   attach_socket(kQ1);
   add_filter(kVm1, 5, kQ1, kF1);
@@ -104,7 +126,7 @@ TEST_F(ClassifierRules, WrongVidGoesToDefaultQueue) {
   }
 }
 
-TEST_F(ClassifierRules, SameMacOnTwoVlansGoesToTwoQueues) {
+TEST_P(ClassifierRules, SameMacOnTwoVlansGoesToTwoQueues) {
   add_queue(kQ1, VMQ_QUEUE_RUNNING);
   add_queue(kQ2, VMQ_QUEUE_RUNNING);
   attach_socket(kQ1);
@@ -116,7 +138,7 @@ TEST_F(ClassifierRules, SameMacOnTwoVlansGoesToTwoQueues) {
   expect_redirect(run(f200), f200, kQ2, kF2);
 }
 
-TEST_F(ClassifierRules, FiltersOfAQueueAreOred) {
+TEST_P(ClassifierRules, FiltersOfAQueueAreOred) {
   add_queue(kQ1, VMQ_QUEUE_RUNNING);
   attach_socket(kQ1);
   add_filter(kVm1, 5, kQ1, kF1);
@@ -128,7 +150,7 @@ TEST_F(ClassifierRules, FiltersOfAQueueAreOred) {
   expect_redirect(run(c), c, kQ1, kF3);
 }
 
-TEST_F(ClassifierRules, QinQMatchesOnTheOuterTag) {
+TEST_P(ClassifierRules, QinQMatchesOnTheOuterTag) {
   add_queue(kQ1, VMQ_QUEUE_RUNNING, VMQ_VLAN_MODE_TRUNK);
   attach_socket(kQ1);
   add_filter(kVm1, 100, kQ1, kF1);
@@ -140,7 +162,7 @@ TEST_F(ClassifierRules, QinQMatchesOnTheOuterTag) {
   }
 }
 
-TEST_F(ClassifierRules, QinQInAccessModeStripsOnlyTheOuterTag) {
+TEST_P(ClassifierRules, QinQInAccessModeStripsOnlyTheOuterTag) {
   add_queue(kQ1, VMQ_QUEUE_RUNNING, VMQ_VLAN_MODE_ACCESS);
   attach_socket(kQ1);
   add_filter(kVm1, 100, kQ1, kF1);
@@ -151,7 +173,7 @@ TEST_F(ClassifierRules, QinQInAccessModeStripsOnlyTheOuterTag) {
   expect_redirect(run(frame), expected, kQ1, kF1);
 }
 
-TEST_F(ClassifierRules, BroadcastAndMulticastAlwaysGoToDefaultQueue) {
+TEST_P(ClassifierRules, BroadcastAndMulticastAlwaysGoToDefaultQueue) {
   add_queue(kQ1, VMQ_QUEUE_RUNNING);
   attach_socket(kQ1);
   // Even a (wrongly) installed filter for a group address never matches.
@@ -161,14 +183,14 @@ TEST_F(ClassifierRules, BroadcastAndMulticastAlwaysGoToDefaultQueue) {
     expect_default(run(frame), frame, VMQ_DEFAULT_BROADCAST_MULTICAST);
 }
 
-TEST_F(ClassifierRules, UnknownMacGoesToDefaultQueue) {
+TEST_P(ClassifierRules, UnknownMacGoesToDefaultQueue) {
   add_queue(kQ1, VMQ_QUEUE_RUNNING);
   attach_socket(kQ1);
   add_filter(kVm1, VMQ_VLAN_UNTAGGED_OR_ZERO, kQ1, kF1);
   for (const auto& frame : {untagged(kUnknown), tagged(kUnknown, 5)}) expect_default(run(frame), frame, VMQ_DEFAULT_NO_FILTER);
 }
 
-TEST_F(ClassifierRules, TruncatedVlanHeadersAreMalformed) {
+TEST_P(ClassifierRules, TruncatedVlanHeadersAreMalformed) {
   add_queue(kQ1, VMQ_QUEUE_RUNNING);
   attach_socket(kQ1);
   add_filter(kVm1, 5, kQ1, kF1);
@@ -189,7 +211,13 @@ TEST_F(ClassifierRules, TruncatedVlanHeadersAreMalformed) {
   expect_redirect(run(exact), exact, kQ1, kF1);
 }
 
-TEST_F(ClassifierRules, JumboFrameLongerThanAQueueBufferGoesToDefaultQueue) {
+// libbpf loads an xdp.frags program with BPF_F_XDP_HAS_FRAGS, an xdp one without.
+TEST_F(MultiBufferClassifier, IsTheXdpFragsBuild) {
+  EXPECT_STREQ(bpf_program__section_name(classifier_->program()), "xdp.frags");
+  EXPECT_GE(bpf_program__fd(classifier_->program()), 0);
+}
+
+TEST_F(MultiBufferClassifier, JumboFrameLongerThanAQueueBufferGoesToDefaultQueue) {
   add_queue(kQ1, VMQ_QUEUE_RUNNING, VMQ_VLAN_MODE_ACCESS);
   attach_socket(kQ1);
   add_filter(kVm1, 5, kQ1, kF1);
@@ -200,12 +228,27 @@ TEST_F(ClassifierRules, JumboFrameLongerThanAQueueBufferGoesToDefaultQueue) {
   expect_redirect(run(fits), without_outer_tag(fits), kQ1, kF1);
 }
 
-TEST_F(ClassifierRules, JumboFrameWithoutFilterGoesToDefaultQueue) {
+TEST_F(MultiBufferClassifier, JumboFrameWithoutFilterGoesToDefaultQueue) {
   const auto jumbo = FrameBuilder().dst(kUnknown).min_size(9000).build();
   expect_default(run(jumbo), jumbo, VMQ_DEFAULT_NO_FILTER);
 }
 
-TEST_F(ClassifierRules, OnlyARunningQueueReceives) {
+TEST_F(SingleBufferClassifier, IsTheXdpBuild) {
+  EXPECT_STREQ(bpf_program__section_name(classifier_->program()), "xdp");
+  EXPECT_GE(bpf_program__fd(classifier_->program()), 0);
+}
+
+TEST_F(SingleBufferClassifier, FrameLongerThanAQueueBufferGoesToDefaultQueue) {
+  add_queue(kQ1, VMQ_QUEUE_RUNNING, VMQ_VLAN_MODE_ACCESS);
+  attach_socket(kQ1);
+  add_filter(kVm1, 5, kQ1, kF1);
+  const auto longer = FrameBuilder().dst(kVm1).tag(5).min_size(limits().max_frame_len + 5).build();
+  expect_default(run(longer), longer, VMQ_DEFAULT_OVERSIZE);
+  const auto fits = FrameBuilder().dst(kVm1).tag(5).min_size(limits().max_frame_len + 4).build();
+  expect_redirect(run(fits), without_outer_tag(fits), kQ1, kF1);
+}
+
+TEST_P(ClassifierRules, OnlyARunningQueueReceives) {
   for (auto state : {VMQ_QUEUE_UNDEFINED, VMQ_QUEUE_ALLOCATED, VMQ_QUEUE_SET, VMQ_QUEUE_PAUSED,
                      VMQ_QUEUE_DMA_STOPPED, VMQ_QUEUE_FREEING}) {
     SCOPED_TRACE(state);
@@ -220,27 +263,27 @@ TEST_F(ClassifierRules, OnlyARunningQueueReceives) {
   expect_redirect(run(frame), frame, kQ1, kF1);
 }
 
-TEST_F(ClassifierRules, FilterOfAQueueNeverWrittenIsNotRunning) {
+TEST_P(ClassifierRules, FilterOfAQueueNeverWrittenIsNotRunning) {
   add_filter(kVm1, 5, kQ1, kF1);  // queue table entry still zero: UNDEFINED
   const auto frame = tagged(kVm1, 5);
   expect_default(run(frame), frame, VMQ_DEFAULT_QUEUE_NOT_RUNNING);
 }
 
-TEST_F(ClassifierRules, EmptySocketSlotFallsBackToDefaultQueue) {
+TEST_P(ClassifierRules, EmptySocketSlotFallsBackToDefaultQueue) {
   add_queue(kQ1, VMQ_QUEUE_RUNNING, VMQ_VLAN_MODE_TRUNK);
   add_filter(kVm1, 5, kQ1, kF1);
   const auto frame = tagged(kVm1, 5);
   expect_default(run(frame), frame, VMQ_DEFAULT_EMPTY_SLOT);
 }
 
-TEST_F(ClassifierRules, EmptySlotInAccessModeRestoresTheTag) {
+TEST_P(ClassifierRules, EmptySlotInAccessModeRestoresTheTag) {
   add_queue(kQ1, VMQ_QUEUE_RUNNING, VMQ_VLAN_MODE_ACCESS);
   add_filter(kVm1, 5, kQ1, kF1);
   const auto frame = FrameBuilder().dst(kVm1).tag(5, kTpid8021Q, 6).build();
   expect_default(run(frame), frame, VMQ_DEFAULT_EMPTY_SLOT);
 }
 
-TEST_F(ClassifierRules, SocketRemovedFallsBackToDefaultQueue) {
+TEST_P(ClassifierRules, SocketRemovedFallsBackToDefaultQueue) {
   add_queue(kQ1, VMQ_QUEUE_RUNNING);
   attach_socket(kQ1);
   add_filter(kVm1, 5, kQ1, kF1);
@@ -250,7 +293,7 @@ TEST_F(ClassifierRules, SocketRemovedFallsBackToDefaultQueue) {
   expect_default(run(frame), frame, VMQ_DEFAULT_EMPTY_SLOT);
 }
 
-TEST_F(ClassifierRules, DeletedFilterStopsMatching) {
+TEST_P(ClassifierRules, DeletedFilterStopsMatching) {
   add_queue(kQ1, VMQ_QUEUE_RUNNING);
   attach_socket(kQ1);
   add_filter(kVm1, 5, kQ1, kF1);
@@ -278,7 +321,7 @@ TEST_F(MultiQueueClassifier, RedirectUsesTheSlotOfTheArrivalRxQueue) {
   expect_redirect(run(frame), frame, 3, kF1);
 }
 
-TEST_F(ClassifierRules, ShadowInstanceSharesTablesButNotCounters) {
+TEST_P(ClassifierRules, ShadowInstanceSharesTablesButNotCounters) {
   add_queue(kQ1, VMQ_QUEUE_RUNNING);
   attach_socket(kQ1);
   add_filter(kVm1, 5, kQ1, kF1);
@@ -295,7 +338,7 @@ TEST_F(ClassifierRules, ShadowInstanceSharesTablesButNotCounters) {
   EXPECT_EQ(after.queues.at(kQ1).packets, before.queues.at(kQ1).packets) << "live counters untouched";
 }
 
-TEST_F(ClassifierRules, ResetCountersZeroesAReusedId) {
+TEST_P(ClassifierRules, ResetCountersZeroesAReusedId) {
   add_queue(kQ1, VMQ_QUEUE_RUNNING);
   attach_socket(kQ1);
   add_filter(kVm1, 5, kQ1, kF1);

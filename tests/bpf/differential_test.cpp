@@ -520,13 +520,19 @@ MacAddress random_destination(Rng& rng, const Universe& u) {
   return MacAddress(MacAddress::Bytes{rng.byte(), rng.byte(), rng.byte(), rng.byte(), rng.byte(), rng.byte()});
 }
 
-std::size_t random_length(Rng& rng, std::size_t header_len, std::uint32_t max_frame_len) {
+// A single-buffer program never sees a frame longer than its page (the
+// kernel keeps the MTU below that): its campaign stays under kLongestLinear.
+constexpr std::size_t kLongestLinear = 3000, kLongestJumbo = 9000;
+
+std::size_t random_length(Rng& rng, std::size_t header_len, const os::ClassifierLimits& limits) {
+  const std::uint32_t max_frame_len = limits.max_frame_len;
+  const std::size_t longest = limits.multi_buffer ? kLongestJumbo : kLongestLinear;
   const unsigned roll = rng.between(0u, 99u);
   std::size_t len;
   if (roll < 45) len = header_len + rng.between<std::size_t>(0, 64);
   else if (roll < 75) len = rng.between<std::size_t>(60, 1518);
   else if (roll < 93) len = rng.between<std::size_t>(max_frame_len - 6, max_frame_len + 6);
-  else len = rng.between<std::size_t>(max_frame_len + 1, 9000);
+  else len = rng.between<std::size_t>(max_frame_len + 1, longest);
   return std::max(len, header_len);
 }
 
@@ -540,7 +546,7 @@ struct TestFrame {
   std::vector<std::uint8_t> beyond_end;  // what a truncation cut off
 };
 
-TestFrame random_frame(Rng& rng, const Universe& u, std::uint32_t max_frame_len) {
+TestFrame random_frame(Rng& rng, const Universe& u, const os::ClassifierLimits& limits) {
   std::vector<std::uint8_t> bytes;
   const auto dst = random_destination(rng, u);
   bytes.insert(bytes.end(), dst.bytes().begin(), dst.bytes().end());
@@ -550,7 +556,7 @@ TestFrame random_frame(Rng& rng, const Universe& u, std::uint32_t max_frame_len)
     put_be16(bytes, static_cast<std::uint16_t>((rng.u16() & 0xf000) | random_vid(rng, u)));  // random PCP and DEI
   }
   put_be16(bytes, random_ethertype(rng));
-  const std::size_t len = random_length(rng, bytes.size(), max_frame_len);
+  const std::size_t len = random_length(rng, bytes.size(), limits);
   const std::size_t header_len = bytes.size();
   bytes.resize(len);
   rng.fill(std::span(bytes).subspan(header_len));
@@ -718,7 +724,7 @@ TEST_P(Differential, BpfClassifierAgreesWithTheReference) {
       ASSERT_TRUE(mutated) << "before frame #" << i << ": " << mutated.error().message;
       ++mutations;
     }
-    const TestFrame frame = random_frame(rng, universe, (*rig)->limits().max_frame_len);
+    const TestFrame frame = random_frame(rng, universe, (*rig)->limits());
     const ReferenceVerdict reference = reference_classify(frame.bytes, 0, (*rig)->reference());
     auto bpf = (*rig)->run(frame.bytes, frame.beyond_end);
     ASSERT_TRUE(bpf) << "frame #" << i << ": " << bpf.error().message;
@@ -740,7 +746,9 @@ TEST_P(Differential, BpfClassifierAgreesWithTheReference) {
 INSTANTIATE_TEST_SUITE_P(Limits, Differential,
                          ::testing::Values(RigConfig{"OneRxQueue", {16, 64, 1, 3840}},
                                            // rx queue 0 only (no device): slot q*2+0 must be the one used
-                                           RigConfig{"TwoRxQueues", {16, 64, 2, 2000}}),
+                                           RigConfig{"TwoRxQueues", {16, 64, 2, 2000}},
+                                           // a standard-MTU uplink's build; frames up to 3,000 bytes
+                                           RigConfig{"SingleBuffer", {16, 64, 1, 1500, false}}),
                          [](const auto& test) { return std::string(test.param.name); });
 
 }  // namespace

@@ -26,7 +26,8 @@ Result<std::unique_ptr<VmqReceiver>> VmqReceiver::create(const VmqReceiverConfig
 Result<void> VmqReceiver::open() {
   // Queue ids 1..N as vmqd numbers them; 0 is the default queue.
   const auto queues = static_cast<std::uint32_t>(config_.flows.size());
-  const os::ClassifierLimits limits{queues + 1, kMaxFilters, 1, os::kMaxFrameLen};
+  // The build vmqd loads on a standard-MTU uplink such as these veths.
+  const os::ClassifierLimits limits{queues + 1, kMaxFilters, 1, os::kMaxFrameLen, false};
   auto classifier = os::Classifier::open(limits);
   if (!classifier) return std::unexpected(classifier.error());
   classifier_.emplace(std::move(*classifier));
