@@ -189,6 +189,29 @@ class MultipleRxQueues(unittest.TestCase):
 
 
 @require_root
+class UplinkMtu(unittest.TestCase):
+    def test_the_classifier_build_follows_the_uplink_mtu(self):
+        with Lab("dp7", vms=1) as lab:
+            with Agent(lab) as agent:
+                self.assertIn("single-buffer frames at MTU 1500", agent.log_text())
+                # Frames longer than one buffer cannot reach the single-buffer build:
+                # the kernel refuses the larger MTU on the wire's end of the uplink.
+                refused = lab.exec("wire", ["ip", "link", "set", "wire0", "mtu", "9000"], check=False)
+                self.assertNotEqual(refused.returncode, 0, "a 9000-byte MTU was accepted")
+            lab.exec("wire", ["ip", "link", "set", "wire0", "mtu", "9000"])
+            lab.exec("host1", ["ip", "link", "set", "uplink0", "mtu", "9000"])
+            with Agent(lab) as agent:
+                self.assertIn("multi-buffer frames at MTU 9000", agent.log_text())
+                agent.add_queue("vm1", 1)
+                lab.send(dst_vm=1, count=20, rate=1000, size=6000)
+                lab.send(dst_vm=1, count=30, rate=1000, size=1000)
+                agent.wait_quiet(["vm1"])
+                self.assertEqual(agent.default_queue()["oversize"]["packets"], 20)
+                # (and the 1000-byte ones through vm1's queue, beside the lab's own ARP)
+                self.assertGreaterEqual(agent.queue("vm1")["counters"]["classified"]["packets"], 30)
+
+
+@require_root
 class UmemAccounting(unittest.TestCase):
     def test_every_umem_frame_comes_back_after_load(self):
         with Lab("dp5", vms=2) as lab, Agent(lab, extra_args=["--umem-frames", "2048"]) as agent:
