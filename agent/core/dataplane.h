@@ -37,6 +37,8 @@ struct UplinkInfo {
   bool degraded = false;      // our program is no longer the one attached
   std::string degraded_reason;
   std::uint32_t max_frame_len = 0;
+  std::uint32_t mtu = 0;      // the uplink's MTU when the classifier was loaded
+  bool multi_buffer = false;  // the classifier build for frames spanning buffers (MTU above 1500)
 };
 
 struct Traffic {

@@ -49,6 +49,7 @@ Result<void> BpfDataplane::add_uplink(const std::string& name, const DataplaneCo
 
   auto mtu = mtu_of(name);
   if (!mtu) return std::unexpected(mtu.error());
+  uplink->mtu = *mtu;
   // Every XDP driver takes a single-buffer program at the standard MTU, and
   // then refuses a larger MTU while it runs. Above it, frames may span
   // several buffers: the classifier must accept them (jumbo uplinks).
@@ -103,7 +104,9 @@ UplinkInfo BpfDataplane::info_of(const Uplink& u) const {
                     u.attachment->program_id(),
                     !u.degraded.empty(),
                     u.degraded,
-                    kMaxFrameLen};
+                    kMaxFrameLen,
+                    u.mtu,
+                    u.classifier->limits().multi_buffer};
 }
 
 std::vector<UplinkInfo> BpfDataplane::uplinks() const {

@@ -59,6 +59,7 @@ class BpfDataplane final : public Dataplane {
     std::string name;
     int ifindex = 0;
     unsigned rx_queues = 1;
+    unsigned mtu = 0;
     std::optional<Classifier> classifier;
     std::optional<XdpAttachment> attachment;
     std::unique_ptr<UplinkUmem> umem;

@@ -14,7 +14,9 @@ json uplink_json(const UplinkInfo& u) {
           {"program_id", u.program_id},
           {"degraded", u.degraded},
           {"degraded_reason", u.degraded ? json(u.degraded_reason) : json(nullptr)},
-          {"max_frame_len", u.max_frame_len}};
+          {"max_frame_len", u.max_frame_len},
+          {"mtu", u.mtu},
+          {"classifier_build", u.multi_buffer ? "multi-buffer" : "single-buffer"}};
 }
 
 json filter_json(const Filter& f, const QueueManager& manager, const Dataplane& dataplane) {

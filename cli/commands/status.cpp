@@ -15,13 +15,16 @@ std::string uplinks_text(const json& uplinks) {
                {"ATTACH"},
                {"PROGRAM", Align::right},
                {"MAX FRAME", Align::right},
+               {"MTU", Align::right},
+               {"BUILD"},
                {"STATE"}});
   std::string warnings;
   for (const auto& u : uplinks) {
     const bool degraded = member(u, {"degraded"}) == true;
     table.add_row({text(member(u, {"name"})), text(member(u, {"rx_queues"})), text(member(u, {"attach_mode"})),
                    text(member(u, {"attach_method"})), text(member(u, {"program_id"})),
-                   text(member(u, {"max_frame_len"})), degraded ? "degraded" : "ok"});
+                   text(member(u, {"max_frame_len"})), text(member(u, {"mtu"})),
+                   text(member(u, {"classifier_build"})), degraded ? "degraded" : "ok"});
     if (degraded)
       warnings += fmt::format("warning: uplink {} is degraded: {}\n", text(member(u, {"name"})),
                               text(member(u, {"degraded_reason"})));

@@ -193,6 +193,8 @@ class UplinkMtu(unittest.TestCase):
     def test_the_classifier_build_follows_the_uplink_mtu(self):
         with Lab("dp7", vms=1) as lab:
             with Agent(lab) as agent:
+                uplink = agent.json("status")["uplinks"][0]
+                self.assertEqual((uplink["mtu"], uplink["classifier_build"]), (1500, "single-buffer"))
                 self.assertIn("single-buffer frames at MTU 1500", agent.log_text())
                 # Frames longer than one buffer cannot reach the single-buffer build:
                 # the kernel refuses the larger MTU on the wire's end of the uplink.
@@ -201,7 +203,10 @@ class UplinkMtu(unittest.TestCase):
             lab.exec("wire", ["ip", "link", "set", "wire0", "mtu", "9000"])
             lab.exec("host1", ["ip", "link", "set", "uplink0", "mtu", "9000"])
             with Agent(lab) as agent:
+                uplink = agent.json("status")["uplinks"][0]
+                self.assertEqual((uplink["mtu"], uplink["classifier_build"]), (9000, "multi-buffer"))
                 self.assertIn("multi-buffer frames at MTU 9000", agent.log_text())
+                self.assertRegex(agent.vmqctl("status")[1], r"9000\s+multi-buffer")
                 agent.add_queue("vm1", 1)
                 lab.send(dst_vm=1, count=20, rate=1000, size=6000)
                 lab.send(dst_vm=1, count=30, rate=1000, size=1000)

@@ -155,6 +155,8 @@ TEST_F(ControlApiTest, StatusDescribesTheAgent) {
   EXPECT_EQ(u.at("degraded"), false);
   EXPECT_TRUE(u.at("degraded_reason").is_null());
   EXPECT_EQ(u.at("max_frame_len"), 3840);
+  EXPECT_EQ(u.at("mtu"), 1500);
+  EXPECT_EQ(u.at("classifier_build"), "single-buffer");
 }
 
 TEST_F(ControlApiTest, StatusShowsADegradedUplinkWithItsReason) {
@@ -179,11 +181,12 @@ TEST_F(ControlApiTest, CapsDescribesLimitsAndUplinks) {
 }
 
 TEST_F(ControlApiTest, CapsOfOneUplink) {
-  dp.uplink_list.push_back(UplinkInfo{"uplink1", 4, "generic", "netlink", 43, false, {}, 1500});
+  dp.uplink_list.push_back(UplinkInfo{"uplink1", 4, "generic", "netlink", 43, false, {}, 1500, 9000, true});
   EXPECT_EQ(ok("caps").at("uplinks").size(), 2u);
   const json one = ok("caps", {{"uplink", "uplink1"}});
   ASSERT_EQ(one.at("uplinks").size(), 1u);
   EXPECT_EQ(one.at("uplinks").at(0).at("rx_queues"), 4);
+  EXPECT_EQ(one.at("uplinks").at(0).at("classifier_build"), "multi-buffer");
   const Error e = refused("caps", {{"uplink", "eth9"}});
   EXPECT_EQ(e.code, Errc::not_found);
   EXPECT_EQ(e.message, "uplink eth9 is not managed by vmqd");

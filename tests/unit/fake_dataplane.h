@@ -18,7 +18,7 @@ class FakeDataplane : public Dataplane {
     FilterId filter;
   };
 
-  std::vector<UplinkInfo> uplink_list{{"uplink0", 1, "native", "bpf-link", 42, false, {}, 3840}};
+  std::vector<UplinkInfo> uplink_list{{"uplink0", 1, "native", "bpf-link", 42, false, {}, 3840, 1500, false}};
   std::set<std::string> ports{"port1", "port2", "port3", "port4"};
   std::map<QueueId, QueueSpec> started;            // queues with sockets and a worker
   std::map<QueueId, vmq_queue_state> published;    // the classifier's view
