@@ -95,7 +95,7 @@ Outcome show_version(Session& session) {
 }  // namespace
 
 void add_status_commands(CLI::App& app, Runner& runner) {
-  runner.on(app.add_subcommand("status", "Agent version, uptime, uplinks (XDP attach mode and method), counts"),
+  runner.on(app.add_subcommand("status", "Agent version, uptime, uplinks (XDP attach mode and method, MTU, classifier build), counts"),
             show_status);
 
   auto uplink = std::make_shared<std::string>();
