@@ -50,18 +50,35 @@ Result<void> BpfDataplane::add_uplink(const std::string& name, const DataplaneCo
   auto mtu = mtu_of(name);
   if (!mtu) return std::unexpected(mtu.error());
   uplink->mtu = *mtu;
-  // Every XDP driver takes a single-buffer program at the standard MTU, and
-  // then refuses a larger MTU while it runs. Above it, frames may span
-  // several buffers: the classifier must accept them (jumbo uplinks).
-  const bool multi_buffer = *mtu > kStandardMtu;
-  const ClassifierLimits limits{config.max_queues + 1, config.max_filters, uplink->rx_queues, kMaxFrameLen,
-                                multi_buffer};
-  auto classifier = Classifier::open(limits);
-  if (!classifier) return std::unexpected(classifier.error());
-  uplink->classifier.emplace(std::move(*classifier));
-  auto attachment = XdpAttachment::attach(*uplink->classifier, name, config.attach_policy, log_);
-  if (!attachment) return std::unexpected(attachment.error());
-  uplink->attachment.emplace(std::move(*attachment));
+  // At the standard MTU every frame fits one buffer: the single-buffer build
+  // is the faster one. Above it, frames may span several buffers (jumbo
+  // uplinks), and so they may where a device refuses a program without
+  // multi-buffer support (a veth whose peer has a larger MTU, a NIC that
+  // splits headers from data): the multi-buffer build is used there.
+  auto attach_build = [&](bool multi_buffer, bool generic_fallback) -> Result<void> {
+    const ClassifierLimits limits{config.max_queues + 1, config.max_filters, uplink->rx_queues, kMaxFrameLen,
+                                  multi_buffer};
+    uplink->attachment.reset();
+    auto classifier = Classifier::open(limits);
+    if (!classifier) return std::unexpected(classifier.error());
+    uplink->classifier.emplace(std::move(*classifier));
+    auto attachment = XdpAttachment::attach(*uplink->classifier, name, config.attach_policy, log_, generic_fallback);
+    if (!attachment) return std::unexpected(attachment.error());
+    uplink->attachment.emplace(std::move(*attachment));
+    return {};
+  };
+  bool multi_buffer = *mtu > kStandardMtu;
+  if (!multi_buffer) {
+    if (auto single = attach_build(false, false); !single) {
+      if (single.error().code == Errc::conflict) return std::unexpected(single.error());  // not ours to take
+      log_(LogLevel::notice, fmt::format("uplink {}: the single-buffer classifier does not attach natively ({}); "
+                                         "using the multi-buffer build",
+                                         name, single.error().message));
+      multi_buffer = true;
+    }
+  }
+  if (multi_buffer)
+    if (auto attached = attach_build(true, true); !attached) return std::unexpected(attached.error());
   auto umem = UplinkUmem::create(name, uplink->rx_queues, config.umem_frames_per_rxq);
   if (!umem) return std::unexpected(umem.error());
   uplink->umem = std::move(*umem);

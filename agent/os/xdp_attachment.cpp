@@ -92,7 +92,7 @@ Result<AttachPolicy> parse_attach_policy(std::string_view text) {
 }
 
 Result<XdpAttachment> XdpAttachment::attach(Classifier& classifier, const std::string& ifname, AttachPolicy policy,
-                                            const LogSink& log) {
+                                            const LogSink& log, bool generic_fallback) {
   auto ifindex = ifindex_of(ifname);
   if (!ifindex) return std::unexpected(ifindex.error());
   XdpAttachment attachment(ifname, *ifindex);
@@ -109,6 +109,7 @@ Result<XdpAttachment> XdpAttachment::attach(Classifier& classifier, const std::s
   // reads only the linear part and asks the kernel for the length).
   xdp_program__set_xdp_frags_support(attachment.program_, classifier.limits().multi_buffer);
   auto native = attachment.attach_in_mode(classifier, XDP_MODE_NATIVE, policy, log);
+  if (!native && !generic_fallback) return std::unexpected(native.error());
   if (!native) {
     log(LogLevel::warning, fmt::format("uplink {}: native XDP failed ({}); falling back to generic (skb) mode, "
                                        "which is slower",

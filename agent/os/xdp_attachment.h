@@ -30,9 +30,10 @@ Result<AttachPolicy> parse_attach_policy(std::string_view text);
 class XdpAttachment {
  public:
   // Loads `classifier` (opened, not yet loaded) and attaches it to `ifname`,
-  // in native mode or, failing that, generic mode (with a warning).
+  // in native mode or, failing that and if `generic_fallback`, generic mode
+  // (with a warning).
   static Result<XdpAttachment> attach(Classifier& classifier, const std::string& ifname, AttachPolicy policy,
-                                      const LogSink& log);
+                                      const LogSink& log, bool generic_fallback = true);
 
   XdpAttachment(XdpAttachment&& other) noexcept;
   XdpAttachment& operator=(XdpAttachment&&) = delete;

@@ -43,6 +43,16 @@ INSTANTIATE_TEST_SUITE_P(Buffers, ClassifierRules, ::testing::Bool(),
                            return param.param ? "MultiBuffer" : "SingleBuffer";
                          });
 
+// Whether a program calls bpf_xdp_get_buff_len(), read from the instructions
+// libbpf handed to the kernel.
+bool calls_get_buff_len(const bpf_program* program) {
+  const bpf_insn* insns = bpf_program__insns(program);
+  for (std::size_t i = 0; i < bpf_program__insn_cnt(program); ++i)
+    if (insns[i].code == (BPF_JMP | BPF_CALL) && insns[i].src_reg == 0 && insns[i].imm == BPF_FUNC_xdp_get_buff_len)
+      return true;
+  return false;
+}
+
 // Frames longer than a page reach only a multi-buffer program.
 class MultiBufferClassifier : public ClassifierFixture {};
 
@@ -215,6 +225,7 @@ TEST_P(ClassifierRules, TruncatedVlanHeadersAreMalformed) {
 TEST_F(MultiBufferClassifier, IsTheXdpFragsBuild) {
   EXPECT_STREQ(bpf_program__section_name(classifier_->program()), "xdp.frags");
   EXPECT_GE(bpf_program__fd(classifier_->program()), 0);
+  EXPECT_TRUE(calls_get_buff_len(classifier_->program()));
 }
 
 TEST_F(MultiBufferClassifier, JumboFrameLongerThanAQueueBufferGoesToDefaultQueue) {
@@ -236,6 +247,7 @@ TEST_F(MultiBufferClassifier, JumboFrameWithoutFilterGoesToDefaultQueue) {
 TEST_F(SingleBufferClassifier, IsTheXdpBuild) {
   EXPECT_STREQ(bpf_program__section_name(classifier_->program()), "xdp");
   EXPECT_GE(bpf_program__fd(classifier_->program()), 0);
+  EXPECT_FALSE(calls_get_buff_len(classifier_->program())) << "the single-buffer build asks for the length";
 }
 
 TEST_F(SingleBufferClassifier, FrameLongerThanAQueueBufferGoesToDefaultQueue) {
