@@ -39,7 +39,7 @@ done
 
 die() { echo "bench.sh: $*" >&2; exit 2; }
 [[ $(id -u) -eq 0 ]] || die "run as root (namespaces, XDP, AF_XDP)"
-[[ $rounds =~ ^[1-9][0-9]?$ ]] || die "--rounds must be 1..99"
+[[ $rounds =~ ^[1-9][0-9]?$ ]] && ((rounds <= 20)) || die "--rounds must be 1..20"
 
 receive_ns=bn-rx lab=bn-dp memory_ns=bn-mem memory_ports=512
 bench_pid=
@@ -120,10 +120,7 @@ make_receive_namespace
 make_memory_namespace
 
 echo "== vmq-bench-classifier" >&2
-"$classifier" --rounds "$rounds" --cpu 1 --json >"$out/classifier.json" &
-bench_pid=$!
-wait "$bench_pid"
-"$classifier" --rounds "$rounds" --cpu 1 >"$out/classifier.md" &
+"$classifier" --rounds "$rounds" --cpu 1 --json-out "$out/classifier.json" >"$out/classifier.md" &
 bench_pid=$!
 wait "$bench_pid"
 

@@ -10,6 +10,7 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 
 #include "bench_options.h"
@@ -67,6 +68,14 @@ int run(const vmq::bench::BenchOptions& options) {
     return 1;
   }
   const auto report = vmq::bench::make_report(**suite, *samples, options);
+  if (!options.json_out.empty()) {
+    std::ofstream out(options.json_out);
+    out << vmq::bench::to_json(report).dump(2) << '\n';
+    if (!out) {
+      std::cerr << "cannot write " << options.json_out << '\n';
+      return 1;
+    }
+  }
   if (options.json)
     std::cout << vmq::bench::to_json(report).dump(2) << '\n';
   else

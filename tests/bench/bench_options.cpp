@@ -18,6 +18,7 @@ std::variant<BenchOptions, int> parse_options(int argc, char** argv) {
   app.add_option("--seed", options.seed, "seed of the shuffled case order within a round");
   app.add_option("--cpu", cpu, "pin to this CPU")->check(CLI::NonNegativeNumber);
   app.add_flag("--json", options.json, "print a JSON document instead of the markdown tables");
+  app.add_option("--json-out", options.json_out, "also write the JSON document to this file (the same run)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <variant>
 
 namespace vmq::bench {
@@ -13,6 +14,7 @@ struct BenchOptions {
   std::uint32_t flows = 4;           // distinct hit frames per hit case
   std::uint32_t seed = 1;            // of the case order within a round
   bool json = false;
+  std::string json_out;               // also write the JSON document here
   std::optional<int> cpu;            // pin the benchmark to this CPU
 };
 

@@ -150,7 +150,7 @@ void append_target(std::string& out, const BenchReport& r) {
       "\nTarget: hit <= +{:.0f} ns over xdp_pass: worst filter count {} -> {}. "
       "Flat 1 -> 65,536 filters (within {:.0f} ns): {} -> {}.\n"
       "Machine-independent form: hit over xdp_pass / plain_hash hit over xdp_pass = {:.2f} "
-      "(the target is 20/28 = 0.71 of the yardstick in perf-baselines.md).\n",
+      "(the target is 20/28 = 0.71 of the yardstick's baseline, docs/performance.md).\n",
       kTargetHitOverPassNs, signed_ns(t.worst_hit_over_pass), t.hit_met ? "MET" : "MISSED", kFlatToleranceNs,
       signed_ns(t.flatness), t.flat_met ? "MET" : "MISSED", t.worst_hit_to_yardstick);
 }

@@ -193,6 +193,7 @@ Result<nlohmann::json> measure_path(DeliveryLab& lab, const Options& options) {
     delivered += end.vm_rx[i] - start.vm_rx[i];
     per_vm.push_back(end.vm_rx[i] - start.vm_rx[i]);
   }
+  if (delivered == 0) return fail(Errc::system, "no frame reached the VMs in the window");
   const LinkCounters uplink = end.uplink - start.uplink;
   return nlohmann::json{{"mpps", per_second_millions(delivered, *seconds)},
                         {"offered_mpps", per_second_millions(end.sent - start.sent, *seconds)},
@@ -205,6 +206,26 @@ Result<nlohmann::json> measure_path(DeliveryLab& lab, const Options& options) {
                         {"port_tx_dropped", end.port_tx_dropped - start.port_tx_dropped},
                         {"backlog_dropped", end.backlog_dropped - start.backlog_dropped},
                         {"vmq", vmq_difference(end.vmq, start.vmq)}};
+}
+
+// Receive Packet Steering on the uplink: the bridge's work (and the VMs'
+// receive) moves to `cpus`, the CPUs of the mask; 0 turns it off.
+Result<void> steer_uplink(const DeliveryLab& lab, unsigned mask) {
+  auto ok = run_checked({"ip", "netns", "exec", lab.host_ns, "sh", "-c",
+                         fmt::format("echo {:x} > /sys/class/net/{}/queues/rx-0/rps_cpus", mask, kUplink)});
+  if (!ok) return std::unexpected(ok.error());
+  return {};
+}
+
+// The bridge with the consumer CPU doing its work, as vmq's worker does: both
+// paths then use both CPUs.
+Result<nlohmann::json> measure_bridge_on_both_cpus(DeliveryLab& lab, const Options& options) {
+  if (auto ok = steer_uplink(lab, 1u << options.consumer_cpu); !ok) return std::unexpected(ok.error());
+  auto figures = measure_path(lab, options);
+  auto reset = steer_uplink(lab, 0);
+  if (!figures) return figures;
+  if (!reset) return std::unexpected(reset.error());
+  return figures;
 }
 
 Result<nlohmann::json> measure_vmq(DeliveryLab& lab, const Options& options) {
@@ -224,10 +245,12 @@ Result<nlohmann::json> run_delivery_case(const Options& options) {
   nlohmann::json rounds = nlohmann::json::array();
   for (unsigned r = 0; r < options.rounds; ++r) {
     nlohmann::json round = {{"order", nlohmann::json::array()}, {"cases", nlohmann::json::object()}};
-    const std::vector<std::string> order = r % 2 ? std::vector<std::string>{"bridge", "vmq"}
-                                                 : std::vector<std::string>{"vmq", "bridge"};
+    std::vector<std::string> order{"vmq", "bridge", "bridge_rps"};
+    std::rotate(order.begin(), order.begin() + r % order.size(), order.end());
     for (const auto& path : order) {
-      auto figures = path == "vmq" ? measure_vmq(*lab, options) : measure_path(*lab, options);
+      auto figures = path == "vmq"      ? measure_vmq(*lab, options)
+                     : path == "bridge" ? measure_path(*lab, options)
+                                        : measure_bridge_on_both_cpus(*lab, options);
       if (!figures)
         return fail(figures.error().code, fmt::format("delivery case {}, round {}: {}", path, r + 1,
                                                       figures.error().message));
@@ -244,7 +267,10 @@ Result<nlohmann::json> run_delivery_case(const Options& options) {
       {"cases",
        {{"vmq", {{"label", fmt::format("vmqd: {} queues (vmqctl), worker on CPU {}, AF_XDP TX to the ports",
                                        options.vms, options.consumer_cpu)}}},
-        {"bridge", {{"label", "Linux bridge, static FDB entries (vmq's queues deleted: classifier passes)"}}}}},
+        {"bridge", {{"label", "Linux bridge, static FDB entries (vmq's queues deleted: classifier passes)"}}},
+        {"bridge_rps",
+         {{"label", fmt::format("same, with RPS moving the bridge's work to CPU {} (both CPUs busy, as with vmq)",
+                                options.consumer_cpu)}}}}},
       {"rounds", rounds}};
 }
 

@@ -31,14 +31,14 @@ XdpDropReceiver::~XdpDropReceiver() {
   if (skel_) drop_count__destroy(skel_);
 }
 
-std::uint64_t XdpDropReceiver::frames() const {
+Result<std::uint64_t> XdpDropReceiver::frames() const {
   const int cpus = libbpf_num_possible_cpus();
-  if (cpus <= 0) return 0;
+  if (cpus <= 0) return fail_errno(-cpus, "counting the possible CPUs");
   std::vector<std::uint64_t> per_cpu(static_cast<std::size_t>(cpus));
   const std::uint32_t zero = 0;
   if (bpf_map__lookup_elem(skel_->maps.dropped, &zero, sizeof zero, per_cpu.data(),
                            per_cpu.size() * sizeof(std::uint64_t), 0) != 0)
-    return 0;
+    return fail_errno(errno, "reading the XDP_DROP counter");
   std::uint64_t total = 0;
   for (std::uint64_t count : per_cpu) total += count;
   return total;

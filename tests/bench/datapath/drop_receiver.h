@@ -22,7 +22,7 @@ class XdpDropReceiver final : public Receiver {
   std::string label() const override { return "XDP_DROP with a per-CPU counter (ceiling)"; }
   Result<void> start(unsigned) override { return {}; }
   void stop() override {}
-  std::uint64_t frames() const override;
+  Result<std::uint64_t> frames() const override;
   nlohmann::json counters() const override { return nlohmann::json::object(); }
 
  private:

@@ -85,7 +85,12 @@ int run(const vmq::bench::Options& options) {
                                                       {"memory", vmq::bench::run_memory_case}};
   for (const auto& [name, runner] : cases) {
     if (!vmq::bench::wants_case(options, name)) continue;
-    auto result = runner(options);
+    vmq::Result<nlohmann::json> result;
+    try {
+      result = runner(options);
+    } catch (const nlohmann::json::exception& e) {  // vmqctl's output was not what we read; unwinds the case
+      result = vmq::fail(vmq::Errc::protocol, fmt::format("case {}: unexpected JSON from vmqctl: {}", name, e.what()));
+    }
     if (!result) {
       std::cerr << "vmq-bench-datapath: " << result.error().message << '\n';
       return 1;

@@ -23,7 +23,7 @@ class RawXskReceiver final : public Receiver {
   std::string label() const override { return "one AF_XDP socket, libxdp default program"; }
   Result<void> start(unsigned cpu) override;
   void stop() override { consumer_.stop(); }
-  std::uint64_t frames() const override { return consumer_.frames(); }
+  Result<std::uint64_t> frames() const override { return consumer_.frames(); }
   nlohmann::json counters() const override;
 
  private:

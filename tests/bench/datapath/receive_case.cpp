@@ -74,7 +74,9 @@ struct Snapshot {
 
 Result<Snapshot> snapshot_of(ReceiveSetup& setup, const LinkStatsReader& links) {
   Snapshot s;
-  s.frames = setup.receiver->frames();
+  auto frames = setup.receiver->frames();
+  if (!frames) return std::unexpected(frames.error());
+  s.frames = *frames;
   s.sent = setup.generator->frames_sent();
   auto link = links.read(setup.device);
   if (!link) return std::unexpected(link.error());
@@ -101,6 +103,8 @@ Result<nlohmann::json> measure_one(ReceiveSetup& setup, const LinkStatsReader& l
   auto seconds = measure_window(*setup.generator, options.warmup_seconds, options.window_seconds, probe);
   setup.receiver->stop();
   if (!seconds) return std::unexpected(seconds.error());
+  if (end.frames <= start.frames)
+    return fail(Errc::system, fmt::format("{}: no frame reached the consumer in the window", setup.device));
   const LinkCounters link = end.link - start.link;
   return nlohmann::json{{"mpps", per_second_millions(end.frames - start.frames, *seconds)},
                         {"offered_mpps", per_second_millions(end.sent - start.sent, *seconds)},

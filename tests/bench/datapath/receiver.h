@@ -25,7 +25,7 @@ class Receiver {
   virtual Result<void> start(unsigned cpu) = 0;
   virtual void stop() = 0;
   // Frames counted at the receiver so far (monotonic across runs).
-  virtual std::uint64_t frames() const = 0;
+  virtual Result<std::uint64_t> frames() const = 0;
   // Counters that explain the figure (XDP_STATISTICS, classifier counters),
   // cumulative; the case reports their change over the window.
   virtual nlohmann::json counters() const = 0;

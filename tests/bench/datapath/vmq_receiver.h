@@ -38,7 +38,7 @@ class VmqReceiver final : public Receiver {
   std::string label() const override;
   Result<void> start(unsigned cpu) override;
   void stop() override { consumer_.stop(); }
-  std::uint64_t frames() const override { return consumer_.frames(); }
+  Result<std::uint64_t> frames() const override { return consumer_.frames(); }
   nlohmann::json counters() const override;
   std::string attach_method() const { return attachment_ ? attachment_->method() : ""; }
 
