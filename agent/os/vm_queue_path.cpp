@@ -1,5 +1,7 @@
 #include "os/vm_queue_path.h"
 
+#include "os/xsk_statistics.h"
+
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -8,6 +10,8 @@
 #include <thread>
 
 #include <fmt/format.h>
+
+#include "os/xsk_statistics.h"
 
 namespace vmq::os {
 namespace {
@@ -189,19 +193,14 @@ QueueStats VmQueuePath::stats() const {
   s.in_flight = static_cast<std::uint64_t>(std::max<std::int64_t>(0, in_flight_.load(std::memory_order_relaxed)));
   s.worker_tid = worker_tid_.load(std::memory_order_relaxed);
   for (const auto& rx : rx_) {
-    xdp_statistics x{};
-    socklen_t len = sizeof x;
-    if (getsockopt(rx->fd(), SOL_XDP, XDP_STATISTICS, &x, &len) != 0) continue;
-    s.xsk_rx_dropped += x.rx_dropped;
-    s.xsk_rx_invalid_descs += x.rx_invalid_descs;
-    if (len >= sizeof x) {
-      s.xsk_rx_ring_full += x.rx_ring_full;
-      s.xsk_rx_fill_ring_empty += x.rx_fill_ring_empty_descs;
-    }
+    auto x = xsk_statistics(rx->fd());
+    if (!x) continue;
+    s.xsk_rx_dropped += x->rx_dropped;
+    s.xsk_rx_invalid_descs += x->rx_invalid_descs;
+    s.xsk_rx_ring_full += x->rx_ring_full;
+    s.xsk_rx_fill_ring_empty += x->rx_fill_ring_empty_descs;
   }
-  xdp_statistics x{};
-  socklen_t len = sizeof x;
-  if (getsockopt(xsk_socket__fd(port_), SOL_XDP, XDP_STATISTICS, &x, &len) == 0) s.xsk_tx_invalid_descs = x.tx_invalid_descs;
+  if (auto x = xsk_statistics(xsk_socket__fd(port_))) s.xsk_tx_invalid_descs = x->tx_invalid_descs;
   return s;
 }
 

@@ -23,7 +23,7 @@ class XdpDropReceiver final : public Receiver {
   Result<void> start(unsigned) override { return {}; }
   void stop() override {}
   Result<std::uint64_t> frames() const override;
-  nlohmann::json counters() const override { return nlohmann::json::object(); }
+  Result<nlohmann::json> counters() const override { return nlohmann::json::object(); }
 
  private:
   XdpDropReceiver() = default;

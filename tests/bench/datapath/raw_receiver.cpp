@@ -1,14 +1,16 @@
 #include "raw_receiver.h"
 
 #include <linux/if_xdp.h>
+#include <net/if.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
+#include <xdp/libxdp.h>
 
 #include <cerrno>
 
 #include <fmt/format.h>
 
 #include "os/uplink_umem.h"
+#include "os/xsk_statistics.h"
 
 #ifndef SOL_XDP
 #define SOL_XDP 283
@@ -21,14 +23,13 @@ constexpr std::uint32_t kBatch = 64;  // as vmq's workers take from an RX ring
 
 }  // namespace
 
-nlohmann::json xdp_statistics_of(int xsk_fd) {
-  xdp_statistics stats{};
-  socklen_t length = sizeof stats;
-  if (getsockopt(xsk_fd, SOL_XDP, XDP_STATISTICS, &stats, &length) != 0) return nlohmann::json::object();
-  return {{"rx_dropped", stats.rx_dropped},
-          {"rx_invalid_descs", stats.rx_invalid_descs},
-          {"rx_ring_full", stats.rx_ring_full},
-          {"rx_fill_ring_empty_descs", stats.rx_fill_ring_empty_descs}};
+Result<nlohmann::json> xdp_statistics_of(int xsk_fd) {
+  auto stats = os::xsk_statistics(xsk_fd);
+  if (!stats) return std::unexpected(stats.error());
+  return nlohmann::json{{"rx_dropped", stats->rx_dropped},
+                        {"rx_invalid_descs", stats->rx_invalid_descs},
+                        {"rx_ring_full", stats->rx_ring_full},
+                        {"rx_fill_ring_empty_descs", stats->rx_fill_ring_empty_descs}};
 }
 
 Result<std::unique_ptr<RawXskReceiver>> RawXskReceiver::create(const std::string& device, std::uint32_t umem_frames) {
@@ -52,6 +53,13 @@ Result<void> RawXskReceiver::open(const std::string& device, std::uint32_t umem_
   config.bind_flags = XDP_COPY | XDP_USE_NEED_WAKEUP;
   if (int err = xsk_socket__create(&socket_, device.c_str(), 0, umem_, &rx_, nullptr, &config))
     return fail_errno(-err, fmt::format("creating an AF_XDP socket on {} with libxdp's program", device));
+  // A dispatcher would cost this side a program call vmq's bpf_link does not
+  // pay: the report says which it was.
+  xdp_multiprog* attached = xdp_multiprog__get_from_ifindex(static_cast<int>(if_nametoindex(device.c_str())));
+  if (long err = libxdp_get_error(attached))
+    return fail_errno(static_cast<int>(-err), fmt::format("reading the XDP program on {}", device));
+  attached_as_ = xdp_multiprog__is_legacy(attached) ? "alone, over netlink" : "in libxdp's dispatcher";
+  xdp_multiprog__close(attached);
   std::uint32_t index = 0;
   if (xsk_ring_prod__reserve(&fill_, umem_frames, &index) != umem_frames)
     return fail(Errc::system, "the raw socket's fill ring is smaller than its UMEM");
@@ -86,6 +94,10 @@ unsigned RawXskReceiver::recycle_received() {
   return n;
 }
 
-nlohmann::json RawXskReceiver::counters() const { return {{"xsk", xdp_statistics_of(xsk_socket__fd(socket_))}}; }
+Result<nlohmann::json> RawXskReceiver::counters() const {
+  auto stats = xdp_statistics_of(xsk_socket__fd(socket_));
+  if (!stats) return std::unexpected(stats.error());
+  return nlohmann::json{{"xsk", std::move(*stats)}};
+}
 
 }  // namespace vmq::bench

@@ -20,11 +20,11 @@ class RawXskReceiver final : public Receiver {
   ~RawXskReceiver() override;
 
   std::string id() const override { return "raw_xsk"; }
-  std::string label() const override { return "one AF_XDP socket, libxdp default program"; }
+  std::string label() const override { return "one AF_XDP socket, libxdp default program (" + attached_as_ + ")"; }
   Result<void> start(unsigned cpu) override;
   void stop() override { consumer_.stop(); }
   Result<std::uint64_t> frames() const override { return consumer_.frames(); }
-  nlohmann::json counters() const override;
+  Result<nlohmann::json> counters() const override;
 
  private:
   RawXskReceiver() = default;
@@ -35,6 +35,7 @@ class RawXskReceiver final : public Receiver {
   std::size_t area_size_ = 0;
   xsk_umem* umem_ = nullptr;
   xsk_socket* socket_ = nullptr;
+  std::string attached_as_;  // how libxdp put its program on the device
   xsk_ring_prod fill_{};
   xsk_ring_cons completion_{};
   xsk_ring_cons rx_{};
@@ -42,6 +43,6 @@ class RawXskReceiver final : public Receiver {
 };
 
 // XDP_STATISTICS of one AF_XDP socket as JSON (the counters the kernel has).
-nlohmann::json xdp_statistics_of(int xsk_fd);
+Result<nlohmann::json> xdp_statistics_of(int xsk_fd);
 
 }  // namespace vmq::bench

@@ -81,7 +81,9 @@ Result<Snapshot> snapshot_of(ReceiveSetup& setup, const LinkStatsReader& links) 
   auto link = links.read(setup.device);
   if (!link) return std::unexpected(link.error());
   s.link = *link;
-  s.counters = setup.receiver->counters();
+  auto counters = setup.receiver->counters();
+  if (!counters) return std::unexpected(counters.error());
+  s.counters = std::move(*counters);
   return s;
 }
 

@@ -28,7 +28,7 @@ class Receiver {
   virtual Result<std::uint64_t> frames() const = 0;
   // Counters that explain the figure (XDP_STATISTICS, classifier counters),
   // cumulative; the case reports their change over the window.
-  virtual nlohmann::json counters() const = 0;
+  virtual Result<nlohmann::json> counters() const = 0;
 };
 
 // A thread pinned to one CPU that calls `poll` until stopped or until

@@ -89,11 +89,12 @@ unsigned VmqReceiver::recycle_received() {
   return total;
 }
 
-nlohmann::json VmqReceiver::counters() const {
+Result<nlohmann::json> VmqReceiver::counters() const {
   nlohmann::json xsk = nlohmann::json::object();
   for (const auto& socket : sockets_) {
-    const nlohmann::json stats = xdp_statistics_of(socket->fd());
-    for (const auto& [name, value] : stats.items()) {
+    auto stats = xdp_statistics_of(socket->fd());
+    if (!stats) return std::unexpected(stats.error());
+    for (const auto& [name, value] : stats->items()) {
       const std::uint64_t mine = value.get<std::uint64_t>(), so_far = xsk.value(name, std::uint64_t{0});
       // Every socket reports the count of the fill ring they share: once.
       xsk[name] = name == "rx_fill_ring_empty_descs" ? std::max(mine, so_far) : so_far + mine;
@@ -105,7 +106,7 @@ nlohmann::json VmqReceiver::counters() const {
   if (auto traffic = classifier_->default_traffic())
     for (const auto& t : *traffic) default_queue += t.packets;
   const UmemStats umem = umem_->stats();
-  return {{"xsk", xsk},
+  return nlohmann::json{{"xsk", xsk},
           {"classified", classified},
           {"default_queue", default_queue},
           {"umem_frames_lost", umem.frames_lost}};

@@ -39,7 +39,7 @@ class VmqReceiver final : public Receiver {
   Result<void> start(unsigned cpu) override;
   void stop() override { consumer_.stop(); }
   Result<std::uint64_t> frames() const override { return consumer_.frames(); }
-  nlohmann::json counters() const override;
+  Result<nlohmann::json> counters() const override;
   std::string attach_method() const { return attachment_ ? attachment_->method() : ""; }
 
  private:
