@@ -161,34 +161,40 @@ Result<void> BenchSuite::add_plain_hash(std::uint32_t keys, bool with_miss) {
   return {};
 }
 
+Result<BenchSuite::Production> BenchSuite::load_production(std::uint32_t filters, bool multi_buffer) {
+  auto loaded = os::Classifier::load(os::ClassifierLimits{kMaxQueues, kMaxFilters, 1, 3840, multi_buffer});
+  if (!loaded) return std::unexpected(loaded.error());
+  os::Classifier& classifier = classifiers_.emplace_back(std::move(*loaded));
+  auto installed = install_filters(classifier, filters, flows_, sockets_);
+  if (!installed) return std::unexpected(installed.error());
+  return Production{&classifier, std::move(*installed)};
+}
+
 // The build vmqd loads on a standard-MTU uplink (single-buffer frames); at
 // the largest table also the jumbo-MTU build, for its price.
 Result<void> BenchSuite::add_production(std::uint32_t filters) {
-  auto loaded = os::Classifier::load(os::ClassifierLimits{kMaxQueues, kMaxFilters, 1, 3840, false});
-  if (!loaded) return std::unexpected(loaded.error());
-  os::Classifier& classifier = classifiers_.emplace_back(std::move(*loaded));
-  auto installed = install_filters(classifier, filters, flows_, sockets_);
-  if (!installed) return std::unexpected(installed.error());
+  auto production = load_production(filters, false);
+  if (!production) return std::unexpected(production.error());
+  os::Classifier& classifier = *production->classifier;
+  const InstalledFilters& installed = production->filters;
 
   const std::string n = filters_label(filters);
   cases_.push_back({fmt::format("vmq_hit_trunk_{}", filters), fmt::format("vmq hit, trunk, {}", n), CaseGroup::vmq,
-                    XDP_REDIRECT, installed->hit_frames, run_classifier(classifier), {}, {}});
+                    XDP_REDIRECT, installed.hit_frames, run_classifier(classifier), {}, {}});
   cases_.push_back({fmt::format("vmq_miss_{}", filters), fmt::format("vmq miss (unknown MAC), {}", n),
-                    CaseGroup::vmq, XDP_PASS, {installed->miss_frame}, run_classifier(classifier), {}, {}});
+                    CaseGroup::vmq, XDP_PASS, {installed.miss_frame}, run_classifier(classifier), {}, {}});
   if (filters != kMaxFilters) return {};
   if (auto ok = add_multi_buffer_build(filters); !ok) return ok;
-  return add_access_mode(classifier, *installed);
+  return add_access_mode(classifier, installed);
 }
 
 Result<void> BenchSuite::add_multi_buffer_build(std::uint32_t filters) {
-  auto loaded = os::Classifier::load(os::ClassifierLimits{kMaxQueues, kMaxFilters, 1, 3840, true});
-  if (!loaded) return std::unexpected(loaded.error());
-  os::Classifier& classifier = classifiers_.emplace_back(std::move(*loaded));
-  auto installed = install_filters(classifier, filters, flows_, sockets_);
-  if (!installed) return std::unexpected(installed.error());
+  auto production = load_production(filters, true);
+  if (!production) return std::unexpected(production.error());
   cases_.push_back({fmt::format("vmq_mb_hit_trunk_{}", filters),
                     fmt::format("vmq hit, trunk, {}, multi-buffer build (jumbo MTU)", filters_label(filters)),
-                    CaseGroup::vmq, XDP_REDIRECT, installed->hit_frames, run_classifier(classifier), {}, {}});
+                    CaseGroup::vmq, XDP_REDIRECT, production->filters.hit_frames,
+                    run_classifier(*production->classifier), {}, {}});
   return {};
 }
 

@@ -57,6 +57,12 @@ class BenchSuite {
   explicit BenchSuite(std::uint32_t flows) : flows_(flows) {}
   Result<void> add_baselines();
   Result<void> add_plain_hash(std::uint32_t keys, bool with_miss);
+  // A classifier build loaded with `filters` filters installed.
+  struct Production {
+    os::Classifier* classifier;  // in classifiers_
+    InstalledFilters filters;
+  };
+  Result<Production> load_production(std::uint32_t filters, bool multi_buffer);
   Result<void> add_production(std::uint32_t filters);
   Result<void> add_multi_buffer_build(std::uint32_t filters);
   Result<void> add_access_mode(os::Classifier& classifier, const InstalledFilters& installed);

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "counter_difference.h"
 #include "frames.h"
 #include "generator.h"
 #include "link_stats.h"
@@ -19,10 +20,6 @@
 namespace vmq::bench {
 namespace {
 
-constexpr std::uint16_t kFirstVlan = 101;
-// deploy/lab.sh's addresses: VM n has 52:54:00:77:00:0n, the wire ...:fe.
-constexpr MacAddress kFirstVmMac{MacAddress::Bytes{0x52, 0x54, 0x00, 0x77, 0x00, 0x01}};
-constexpr MacAddress kWireMac{MacAddress::Bytes{0x52, 0x54, 0x00, 0x77, 0x00, 0xfe}};
 constexpr const char* kUplink = "uplink0";
 
 struct VmEnd {
@@ -170,12 +167,6 @@ Result<Snapshot> snapshot_of(DeliveryLab& lab) {
   return s;
 }
 
-nlohmann::json vmq_difference(const nlohmann::json& after, const nlohmann::json& before) {
-  nlohmann::json out = nlohmann::json::object();
-  for (const auto& [key, value] : after.items()) out[key] = value.get<std::uint64_t>() - before.at(key).get<std::uint64_t>();
-  return out;
-}
-
 Result<nlohmann::json> measure_path(DeliveryLab& lab, const Options& options) {
   Snapshot start, end;
   auto take = [&lab](Snapshot& into) -> Result<void> {
@@ -205,7 +196,7 @@ Result<nlohmann::json> measure_path(DeliveryLab& lab, const Options& options) {
                         {"vm_rx_dropped", end.vm_rx_dropped - start.vm_rx_dropped},
                         {"port_tx_dropped", end.port_tx_dropped - start.port_tx_dropped},
                         {"backlog_dropped", end.backlog_dropped - start.backlog_dropped},
-                        {"vmq", vmq_difference(end.vmq, start.vmq)}};
+                        {"vmq", counter_difference(end.vmq, start.vmq)}};
 }
 
 // Receive Packet Steering on the uplink: the bridge's work (and the VMs'
@@ -217,24 +208,29 @@ Result<void> steer_uplink(const DeliveryLab& lab, unsigned mask) {
   return {};
 }
 
-// The bridge with the consumer CPU doing its work, as vmq's worker does: both
-// paths then use both CPUs.
-Result<nlohmann::json> measure_bridge_on_both_cpus(DeliveryLab& lab, const Options& options) {
-  if (auto ok = steer_uplink(lab, 1u << options.consumer_cpu); !ok) return std::unexpected(ok.error());
+// Measures with the lab changed by `change` and put back by `restore`, which
+// runs also when the measurement fails.
+template <typename Change, typename Restore>
+Result<nlohmann::json> measure_changed(DeliveryLab& lab, const Options& options, Change change, Restore restore) {
+  if (auto ok = change(); !ok) return std::unexpected(ok.error());
   auto figures = measure_path(lab, options);
-  auto reset = steer_uplink(lab, 0);
+  auto restored = restore();
   if (!figures) return figures;
-  if (!reset) return std::unexpected(reset.error());
+  if (!restored) return std::unexpected(restored.error());
   return figures;
 }
 
+// The bridge with the consumer CPU doing its work, as vmq's worker does: both
+// paths then use both CPUs.
+Result<nlohmann::json> measure_bridge_on_both_cpus(DeliveryLab& lab, const Options& options) {
+  return measure_changed(
+      lab, options, [&] { return steer_uplink(lab, 1u << options.consumer_cpu); },
+      [&] { return steer_uplink(lab, 0); });
+}
+
 Result<nlohmann::json> measure_vmq(DeliveryLab& lab, const Options& options) {
-  if (auto ok = add_queues(lab, options); !ok) return std::unexpected(ok.error());
-  auto figures = measure_path(lab, options);
-  auto deleted = delete_queues(lab);
-  if (!figures) return figures;
-  if (!deleted) return std::unexpected(deleted.error());
-  return figures;
+  return measure_changed(
+      lab, options, [&] { return add_queues(lab, options); }, [&] { return delete_queues(lab); });
 }
 
 }  // namespace

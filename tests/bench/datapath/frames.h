@@ -12,6 +12,12 @@ namespace vmq::bench {
 
 inline constexpr std::size_t kFrameBytes = 64;  // without FCS, as veth carries it
 
+// deploy/lab.sh's addresses: VM n has 52:54:00:77:00:0n, the wire ...:fe; flow
+// n uses VLAN 100 + n.
+inline constexpr MacAddress kFirstVmMac{MacAddress::Bytes{0x52, 0x54, 0x00, 0x77, 0x00, 0x01}};
+inline constexpr MacAddress kWireMac{MacAddress::Bytes{0x52, 0x54, 0x00, 0x77, 0x00, 0xfe}};
+inline constexpr std::uint16_t kFirstVlan = 101;
+
 struct Flow {
   MacAddress mac;
   std::uint16_t vlan;

@@ -72,6 +72,18 @@ bool drain_until(Pipe& out, Pipe& err, std::string& out_text, std::string& err_t
   return true;
 }
 
+// Starts `argv` with the descriptors `actions` sets up and stdin from
+// /dev/null; takes care of `actions`.
+Result<pid_t> spawn_with(const std::vector<std::string>& argv, posix_spawn_file_actions_t& actions) {
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  pid_t pid = -1;
+  auto args = c_arguments(argv);
+  const int spawned = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) return fail_errno(spawned, fmt::format("starting {}", argv[0]));
+  return pid;
+}
+
 }  // namespace
 
 Result<CommandResult> run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
@@ -82,12 +94,9 @@ Result<CommandResult> run_command(const std::vector<std::string>& argv, std::chr
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, out->write_end.get(), STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&actions, err->write_end.get(), STDERR_FILENO);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  pid_t pid = -1;
-  auto args = c_arguments(argv);
-  const int spawned = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0) return fail_errno(spawned, fmt::format("starting {}", argv[0]));
+  auto spawned = spawn_with(argv, actions);
+  if (!spawned) return std::unexpected(spawned.error());
+  const pid_t pid = *spawned;
   out->write_end.reset();
   err->write_end.reset();
 
@@ -116,13 +125,9 @@ Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& argv, c
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  pid_t pid = -1;
-  auto args = c_arguments(argv);
-  const int spawned = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0) return fail_errno(spawned, fmt::format("starting {}", argv[0]));
-  return ChildProcess(pid);
+  auto spawned = spawn_with(argv, actions);
+  if (!spawned) return std::unexpected(spawned.error());
+  return ChildProcess(*spawned);
 }
 
 ChildProcess::ChildProcess(ChildProcess&& other) noexcept

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "counter_difference.h"
 #include "drop_receiver.h"
 #include "frames.h"
 #include "generator.h"
@@ -20,9 +21,6 @@ namespace vmq::bench {
 namespace {
 
 constexpr unsigned kFlows = 8;
-constexpr std::uint16_t kFirstVlan = 101;
-constexpr MacAddress kFirstVmMac{MacAddress::Bytes{0x52, 0x54, 0x00, 0x77, 0x00, 0x01}};
-constexpr MacAddress kWireMac{MacAddress::Bytes{0x52, 0x54, 0x00, 0x77, 0x00, 0xfe}};
 
 // One receiver on the r<case> end of a veth pair, fed from the g<case> end.
 struct ReceiveSetup {
@@ -30,17 +28,6 @@ struct ReceiveSetup {
   std::unique_ptr<Generator> generator;
   std::string device;
 };
-
-nlohmann::json difference(const nlohmann::json& after, const nlohmann::json& before) {
-  if (after.is_object()) {
-    nlohmann::json out = nlohmann::json::object();
-    for (const auto& [key, value] : after.items()) out[key] = difference(value, before.value(key, nlohmann::json()));
-    return out;
-  }
-  if (after.is_number_unsigned() && before.is_number_unsigned())
-    return after.get<std::uint64_t>() - before.get<std::uint64_t>();
-  return after;
-}
 
 Result<std::unique_ptr<Receiver>> make_receiver(const std::string& id, const std::string& device,
                                                 const std::vector<Flow>& flows, const Options& options) {
@@ -114,7 +101,7 @@ Result<nlohmann::json> measure_one(ReceiveSetup& setup, const LinkStatsReader& l
                         {"frames", end.frames - start.frames},
                         {"device_rx_packets", link.rx_packets},
                         {"device_rx_dropped", link.rx_dropped},
-                        {"counters", difference(end.counters, start.counters)}};
+                        {"counters", counter_difference(end.counters, start.counters)}};
 }
 
 // Round r runs the cases in an order rotated by r, so no case always runs
