@@ -32,7 +32,7 @@ std::uint64_t count(const json& value) {
 
 std::uint64_t dropped_total(const json& counters) {
   return count(member(counters, {"dropped", "port_full"})) + count(member(counters, {"dropped", "quota"})) +
-         count(member(counters, {"xsk", "rx_dropped"})) + count(member(counters, {"xsk", "rx_ring_full"}));
+         count(member(counters, {"dropped", "port_refused"})) + count(member(counters, {"xsk", "rx_dropped"})) + count(member(counters, {"xsk", "rx_ring_full"}));
 }
 
 std::string vlan_text(const json& vlan) { return vlan.is_null() ? "untagged" : text(vlan); }

@@ -54,8 +54,10 @@ struct QueueStats {
   Traffic classified;                   // sent to the queue by the classifier
   std::uint64_t received = 0;           // taken from the queue's RX rings by its worker
   Traffic delivered;                    // transmitted on the VM's port (TX completed)
+  std::uint64_t checksum_completed = 0; // frames whose deferred TCP/UDP checksum vmq completed
   std::uint64_t dropped_port_full = 0;  // the port's TX ring had no room
   std::uint64_t dropped_quota = 0;      // the queue held its quota of frames in flight
+  std::uint64_t dropped_port_refused = 0;  // the port dropped the frame at transmit (no carrier, receiver full)
   std::uint64_t port_errors = 0;        // transmit kicks the port refused (down, gone)
   std::uint64_t in_flight = 0;          // submitted to the port, not yet completed
   // The kernel's XDP_STATISTICS, summed over the queue's sockets.

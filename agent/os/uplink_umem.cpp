@@ -30,6 +30,7 @@ Result<void> UplinkUmem::open(unsigned rx_queues) {
   if (area == MAP_FAILED) return fail_errno(errno, fmt::format("uplink {}: allocating {} MiB of UMEM", uplink_,
                                                               area_size_ >> 20));
   area_ = static_cast<std::uint8_t*>(area);
+  tx_notes_.assign(std::size_t{rx_queues} * frames_per_rxq_, 0);
 
   for (unsigned r = 0; r < rx_queues; ++r) rxqs_.push_back(std::make_unique<RxQueue>());
   // At a flush the kernel publishes a socket's new RX entries before the

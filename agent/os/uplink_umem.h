@@ -59,6 +59,10 @@ class UplinkUmem {
   void recycle(std::span<const std::uint64_t> addrs);
   // Frames lost for good (in flight in the kernel when a port socket closed).
   void note_lost(std::uint64_t n) { lost_.fetch_add(n, std::memory_order_relaxed); }
+  // A note on a frame while it is on a port's TX ring (its length, and
+  // whether the port refused it), kept for its completion. A frame belongs
+  // to one queue at a time, so only that queue's worker touches its note.
+  std::uint16_t& tx_note(std::uint64_t addr) { return tx_notes_[addr / kFrameSize]; }
 
   UmemStats stats() const;
   // Entries the kernel has not yet consumed from the fill rings, read from
@@ -85,6 +89,7 @@ class UplinkUmem {
   std::size_t area_size_ = 0;
   xsk_umem* umem_ = nullptr;
   std::vector<std::unique_ptr<RxQueue>> rxqs_;
+  std::vector<std::uint16_t> tx_notes_;  // one per frame
   std::atomic<std::uint64_t> produced_{0};  // frames put in fill rings
   std::atomic<std::uint64_t> taken_{0};
   std::atomic<std::int64_t> in_flight_{0};

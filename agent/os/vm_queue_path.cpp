@@ -1,7 +1,5 @@
 #include "os/vm_queue_path.h"
 
-#include "os/xsk_statistics.h"
-
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -11,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "core/deferred_checksum.h"
 #include "os/xsk_statistics.h"
 
 namespace vmq::os {
@@ -21,6 +20,9 @@ constexpr int kPortBindAttempts = 1000;
 constexpr auto kPortRetryInterval = std::chrono::milliseconds(5);
 constexpr auto kPortBindRetry = std::chrono::milliseconds(1);
 constexpr std::uint32_t kCompletionBatch = 256;
+// A frame's TX note: its length, and this bit once the port refused it.
+constexpr std::uint16_t kRefusedByPort = 0x8000;
+static_assert(kMaxFrameLen < kRefusedByPort);
 
 std::uint32_t ring_entries(const std::uint32_t* producer, const std::uint32_t* consumer) {
   return __atomic_load_n(producer, __ATOMIC_ACQUIRE) - __atomic_load_n(consumer, __ATOMIC_ACQUIRE);
@@ -83,8 +85,20 @@ unsigned VmQueuePath::take_completions(std::vector<std::uint64_t>& returns) {
   std::uint32_t index = 0;
   const std::uint32_t n = xsk_ring_cons__peek(&port_completion_, kCompletionBatch, &index);
   if (n == 0) return 0;
-  for (std::uint32_t i = 0; i < n; ++i) returns.push_back(*xsk_ring_cons__comp_addr(&port_completion_, index + i));
+  std::uint64_t delivered = 0, bytes = 0;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const std::uint64_t addr = *xsk_ring_cons__comp_addr(&port_completion_, index + i);
+    const std::uint16_t note = umem_.tx_note(addr);
+    if (!(note & kRefusedByPort)) {
+      ++delivered;
+      bytes += note;
+    }
+    returns.push_back(addr);
+  }
   xsk_ring_cons__release(&port_completion_, n);
+  delivered_packets_.fetch_add(delivered, std::memory_order_relaxed);
+  delivered_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+  dropped_port_refused_.fetch_add(n - delivered, std::memory_order_relaxed);
   in_flight_.fetch_sub(n, std::memory_order_relaxed);
   umem_.note_in_flight(-static_cast<std::int64_t>(n));
   return n;
@@ -104,15 +118,15 @@ unsigned VmQueuePath::forward_received(XskRxSocket& rx, std::vector<std::uint64_
   const std::uint32_t room = std::min(wanted, xsk_prod_nb_free(&tx_, wanted));
   const std::uint32_t sent = room > 0 ? xsk_ring_prod__reserve(&tx_, room, &tx_index) : 0;
 
-  std::uint64_t bytes = 0;
   for (std::uint32_t i = 0; i < n; ++i) {
     const xdp_desc* desc = xsk_ring_cons__rx_desc(&rx.ring(), rx_index + i);
     if (i < sent) {
+      complete_deferred_checksum(*desc);
       xdp_desc* out = xsk_ring_prod__tx_desc(&tx_, tx_index + i);
       out->addr = desc->addr;
       out->len = desc->len;
       out->options = 0;
-      bytes += desc->len;
+      umem_.tx_note(desc->addr) = static_cast<std::uint16_t>(desc->len);
     } else {
       returns.push_back(desc->addr);
     }
@@ -122,24 +136,51 @@ unsigned VmQueuePath::forward_received(XskRxSocket& rx, std::vector<std::uint64_
     xsk_ring_prod__submit(&tx_, sent);
     in_flight_.fetch_add(sent, std::memory_order_relaxed);
     umem_.note_in_flight(sent);
-    delivered_packets_.fetch_add(sent, std::memory_order_relaxed);
-    delivered_bytes_.fetch_add(bytes, std::memory_order_relaxed);
   }
   dropped_quota_.fetch_add(n - wanted, std::memory_order_relaxed);
   dropped_port_full_.fetch_add(wanted - sent, std::memory_order_relaxed);
   return n;
 }
 
+void VmQueuePath::complete_deferred_checksum(const xdp_desc& desc) {
+  const std::span<std::uint8_t> frame(umem_.data(desc.addr), desc.len);
+  if (auto deferred = find_deferred_checksum(frame)) {
+    complete_checksum(frame, *deferred);
+    checksum_completed_.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
 void VmQueuePath::kick_port() {
   const auto now = std::chrono::steady_clock::now();
   if (now < port_retry_at_) return;
+  const std::uint32_t consumer_before = tx_consumer();
+  if (static_cast<std::int32_t>(consumer_before - kernel_tx_position_) > 0) kernel_tx_position_ = consumer_before;
   // Copy-mode transmit happens inside this call, a batch at a time.
-  if (sendto(xsk_socket__fd(port_), nullptr, 0, MSG_DONTWAIT, nullptr, 0) >= 0) return;
-  if (errno == EAGAIN || errno == EBUSY || errno == ENOBUFS || errno == EINTR) return;  // try again next round
+  const bool sent = sendto(xsk_socket__fd(port_), nullptr, 0, MSG_DONTWAIT, nullptr, 0) >= 0;
+  const int err = sent ? 0 : errno;
+  if (tx_consumer() != consumer_before) kernel_tx_position_ = tx_consumer();
+  if (sent) return;
+  if (err == EBUSY) {
+    note_refused_by_port(consumer_before);
+    return;
+  }
+  if (err == EAGAIN || err == ENOBUFS || err == EINTR) return;  // try again next round
   // The port is down or gone: its frames wait in the TX ring (within the
   // quota) and new ones are dropped, without a system call per round.
   port_errors_.fetch_add(1, std::memory_order_relaxed);
   port_retry_at_ = now + kPortRetryInterval;
+}
+
+// EBUSY: the device dropped the last frame the kernel took (NET_XMIT_DROP:
+// no carrier, the receiver's backlog full), and that call stopped there. Its
+// completion still comes; the note makes it count as refused, not delivered.
+void VmQueuePath::note_refused_by_port(std::uint32_t consumer_before) {
+  const std::uint32_t consumer = tx_consumer();
+  // If the call sent frames before the drop it published the consumer index
+  // past the dropped frame; if the drop was its first frame it published
+  // nothing, and the frame is the next one after what the kernel had taken.
+  const std::uint32_t dropped = consumer != consumer_before ? consumer - 1 : kernel_tx_position_++;
+  umem_.tx_note(xsk_ring_prod__tx_desc(&tx_, dropped)->addr) |= kRefusedByPort;
 }
 
 bool VmQueuePath::empty() const {
@@ -161,8 +202,10 @@ void VmQueuePath::reclaim() {
       umem_.note_taken(n);
     }
   }
-  // Descriptors the kernel never consumed from the TX ring are still ours.
-  const std::uint32_t consumer = __atomic_load_n(tx_.consumer, __ATOMIC_ACQUIRE);
+  // Descriptors the kernel never took from the TX ring are still ours; those
+  // it took and dropped without publishing have come back as completions.
+  std::uint32_t consumer = tx_consumer();
+  if (static_cast<std::int32_t>(kernel_tx_position_ - consumer) > 0) consumer = kernel_tx_position_;
   const std::uint32_t producer = *tx_.producer;
   for (std::uint32_t i = consumer; i != producer; ++i) returns.push_back(xsk_ring_prod__tx_desc(&tx_, i)->addr);
   const std::uint32_t unsent = producer - consumer;
@@ -187,8 +230,10 @@ QueueStats VmQueuePath::stats() const {
   QueueStats s;
   s.received = received_.load(std::memory_order_relaxed);
   s.delivered = {delivered_packets_.load(std::memory_order_relaxed), delivered_bytes_.load(std::memory_order_relaxed)};
+  s.checksum_completed = checksum_completed_.load(std::memory_order_relaxed);
   s.dropped_port_full = dropped_port_full_.load(std::memory_order_relaxed);
   s.dropped_quota = dropped_quota_.load(std::memory_order_relaxed);
+  s.dropped_port_refused = dropped_port_refused_.load(std::memory_order_relaxed);
   s.port_errors = port_errors_.load(std::memory_order_relaxed);
   s.in_flight = static_cast<std::uint64_t>(std::max<std::int64_t>(0, in_flight_.load(std::memory_order_relaxed)));
   s.worker_tid = worker_tid_.load(std::memory_order_relaxed);

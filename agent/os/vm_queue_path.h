@@ -7,6 +7,10 @@
 // frame that cannot go on (the port's ring is full, the queue holds its quota
 // in flight) goes straight back to the fill ring and is counted as dropped:
 // a stalled VM costs its own frames, never the shared UMEM.
+//
+// On its way to the port a frame whose TCP/UDP checksum its sender deferred
+// gets it completed (core/deferred_checksum.h). A frame counts as delivered
+// when its transmit completes, unless the port dropped it at transmit.
 #pragma once
 
 #include <xdp/xsk.h>
@@ -59,7 +63,12 @@ class VmQueuePath {
   Result<void> open_sockets(const QueueSpec& spec);
   unsigned take_completions(std::vector<std::uint64_t>& returns);
   unsigned forward_received(XskRxSocket& rx, std::vector<std::uint64_t>& returns);
+  // Completes a deferred checksum in a frame about to go to the port.
+  void complete_deferred_checksum(const xdp_desc& desc);
   void kick_port();
+  // The TX ring's consumer index as the kernel published it.
+  std::uint32_t tx_consumer() const { return __atomic_load_n(tx_.consumer, __ATOMIC_ACQUIRE); }
+  void note_refused_by_port(std::uint32_t consumer_before);
 
   UplinkUmem& umem_;
   QueueId id_;
@@ -74,8 +83,14 @@ class VmQueuePath {
   std::atomic<std::uint64_t> received_{0};
   std::atomic<std::uint64_t> delivered_packets_{0};
   std::atomic<std::uint64_t> delivered_bytes_{0};
+  std::atomic<std::uint64_t> checksum_completed_{0};
   std::atomic<std::uint64_t> dropped_port_full_{0};
   std::atomic<std::uint64_t> dropped_quota_{0};
+  std::atomic<std::uint64_t> dropped_port_refused_{0};
+  // How far the kernel has taken descriptors from the TX ring. It runs ahead
+  // of the published consumer index when a transmit call drops its first
+  // frame: the kernel then returns EBUSY without publishing.
+  std::uint32_t kernel_tx_position_ = 0;
   std::atomic<std::uint64_t> port_errors_{0};
   std::atomic<std::int64_t> in_flight_{0};
   // While the port refuses transmits (down, gone), it is kicked at most every

@@ -78,8 +78,10 @@ std::string counters_table(const json& c, std::size_t indent) {
   traffic("classified", "classified");
   single("received", {"received"});
   traffic("delivered", "delivered");
+  single("checksum completed", {"checksum_completed"});
   single("dropped port_full", {"dropped", "port_full"});
   single("dropped quota", {"dropped", "quota"});
+  single("dropped port_refused", {"dropped", "port_refused"});
   single("port errors", {"port_errors"});
   single("in flight", {"in_flight"});
   for (const char* xsk : {"rx_dropped", "rx_ring_full", "rx_fill_ring_empty", "rx_invalid_descs", "tx_invalid_descs"})

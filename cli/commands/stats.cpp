@@ -58,7 +58,7 @@ std::string default_queue_text(const json& uplink, RateTracker* rates) {
 
 std::string queues_text(const json& queues, RateTracker* rates) {
   std::vector<Column> columns{{"ID", Align::right}, {"NAME"}, {"UPLINK"}, {"STATE"}};
-  for (const char* counter : {"RX", "DELIVERED", "DROPPED"}) {
+  for (const char* counter : {"RX", "DELIVERED", "DROPPED", "CHECKSUMS"}) {
     columns.push_back({counter, Align::right});
     if (rates) columns.push_back({fmt::format("{}/s", counter), Align::right});
   }
@@ -71,7 +71,8 @@ std::string queues_text(const json& queues, RateTracker* rates) {
                                  text(member(q, {"state"}))};
     const std::pair<const char*, std::uint64_t> counters[] = {{"rx", count(member(c, {"classified", "packets"}))},
                                                               {"delivered", count(member(c, {"delivered", "packets"}))},
-                                                              {"dropped", dropped_total(c)}};
+                                                              {"dropped", dropped_total(c)},
+                                                              {"checksums", count(member(c, {"checksum_completed"}))}};
     for (const auto& [name, value] : counters) {
       row.push_back(std::to_string(value));
       if (rates) row.push_back(rate_text(rates->rate(fmt::format("queue/{}/{}", id, name), value)));

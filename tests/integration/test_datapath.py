@@ -64,7 +64,7 @@ class UnicastThroughQueues(unittest.TestCase):
             self.assertEqual(delta(after, before[vm], "received"), 5000)
             self.assertEqual(delta(after, before[vm], "delivered", "packets"), 5000)
             self.assertEqual(delta(after, before[vm], "delivered", "bytes"), 5000 * 64)
-            self.assertEqual(after["dropped"], {"port_full": 0, "quota": 0})
+            self.assertEqual(after["dropped"], {"port_full": 0, "quota": 0, "port_refused": 0})
 
     def test_vm2_never_sees_a_frame_for_vm1(self):
         spy = self.lab.receiver("vm2", seconds=4, listen_udp=None)
@@ -164,7 +164,7 @@ class CpuMoveUnderLoad(unittest.TestCase):
             self.assertEqual(moves, 5)
             self.assertEqual(flow["unique"], 40000, flow)
             self.assertEqual(flow["gaps"]["missing"], 0)
-            self.assertEqual(counters["dropped"], {"port_full": 0, "quota": 0})
+            self.assertEqual(counters["dropped"], {"port_full": 0, "quota": 0, "port_refused": 0})
             self.assertEqual(counters["xsk"]["rx_ring_full"], 0)
             self.assertEqual(counters["xsk"]["rx_dropped"], 0)
 
@@ -255,7 +255,7 @@ class UmemAccounting(unittest.TestCase):
                 # was delivered or dropped (and counted) by the worker.
                 self.assertEqual(c["classified"]["packets"], taken_or_dropped_at_socket(c))
                 self.assertEqual(c["received"], c["delivered"]["packets"] + c["dropped"]["port_full"] +
-                                 c["dropped"]["quota"])
+                                 c["dropped"]["quota"] + c["dropped"]["port_refused"])
 
 
 @require_root

@@ -47,7 +47,7 @@ class MigrationBetweenHosts(unittest.TestCase):
             self.assertGreater(at_drain["classified"]["packets"], RATE)
             self.assertEqual(at_drain["classified"]["packets"], at_drain["delivered"]["packets"])
             self.assertEqual(at_drain["received"], at_drain["classified"]["packets"])
-            self.assertEqual(at_drain["dropped"], {"port_full": 0, "quota": 0})
+            self.assertEqual(at_drain["dropped"], {"port_full": 0, "quota": 0, "port_refused": 0})
             self.assertEqual(at_drain["xsk"]["rx_dropped"] + at_drain["xsk"]["rx_ring_full"], 0)
             # F13: on host A, the drained queue is gone from the classifier; a frame for
             # the VM that still arrives there is a default-queue frame, like any other.
@@ -58,7 +58,7 @@ class MigrationBetweenHosts(unittest.TestCase):
             self.assertEqual(restored["queue"]["state"], "running")
             after = b.queue("vm1")["counters"]
             self.assertGreater(after["classified"]["packets"], RATE)
-            self.assertEqual(after["dropped"], {"port_full": 0, "quota": 0})
+            self.assertEqual(after["dropped"], {"port_full": 0, "quota": 0, "port_refused": 0})
             self.assertEqual(flow["last_seq"], frames - 1, "vm1 stopped receiving")
             # What the network lost while the port moved is a gap, not a vmq drop.
             lost = flow["gaps"]["missing"]

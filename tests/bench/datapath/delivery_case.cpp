@@ -104,7 +104,8 @@ std::uint64_t backlog_drops() {
 
 // vmqd's counters summed over the queues, and the default queue's total.
 nlohmann::json vmq_counters(const nlohmann::json& stats) {
-  std::uint64_t classified = 0, received = 0, delivered = 0, port_full = 0, quota = 0, port_errors = 0;
+  std::uint64_t classified = 0, received = 0, delivered = 0, port_full = 0, quota = 0, port_refused = 0;
+  std::uint64_t port_errors = 0, checksums = 0;
   std::uint64_t ring_full = 0, fill_empty = 0, xsk_dropped = 0;
   for (const auto& q : stats.at("queues")) {
     const auto& c = q.at("counters");
@@ -113,6 +114,8 @@ nlohmann::json vmq_counters(const nlohmann::json& stats) {
     delivered += c.at("delivered").at("packets").get<std::uint64_t>();
     port_full += c.at("dropped").at("port_full").get<std::uint64_t>();
     quota += c.at("dropped").at("quota").get<std::uint64_t>();
+    port_refused += c.at("dropped").at("port_refused").get<std::uint64_t>();
+    checksums += c.at("checksum_completed").get<std::uint64_t>();
     port_errors += c.at("port_errors").get<std::uint64_t>();
     ring_full += c.at("xsk").at("rx_ring_full").get<std::uint64_t>();
     // The sockets of one rx queue share its buffer pool, and each reports
@@ -127,7 +130,8 @@ nlohmann::json vmq_counters(const nlohmann::json& stats) {
   }
   return {{"classified", classified},       {"received", received},
           {"delivered", delivered},         {"dropped_port_full", port_full},
-          {"dropped_quota", quota},         {"port_errors", port_errors},
+          {"dropped_quota", quota},         {"dropped_port_refused", port_refused},
+          {"port_errors", port_errors},     {"checksum_completed", checksums},
           {"xsk_rx_ring_full", ring_full},  {"xsk_rx_fill_ring_empty", fill_empty},
           {"xsk_rx_dropped", xsk_dropped},  {"default_queue", default_queue},
           {"umem_frames_lost", umem_lost}};

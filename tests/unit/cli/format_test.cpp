@@ -70,9 +70,9 @@ TEST(RateText, DashWhenUnknown) {
 }
 
 TEST(DroppedTotal, AddsTheWorkersAndTheKernelsDrops) {
-  const json counters = json::parse(R"({"dropped": {"port_full": 1, "quota": 2},
+  const json counters = json::parse(R"({"dropped": {"port_full": 1, "quota": 2, "port_refused": 32},
                                         "xsk": {"rx_dropped": 4, "rx_ring_full": 8, "rx_fill_ring_empty": 16}})");
-  EXPECT_EQ(dropped_total(counters), 15u);
+  EXPECT_EQ(dropped_total(counters), 47u);
   EXPECT_EQ(dropped_total(json::object()), 0u);
 }
 
