@@ -2,7 +2,7 @@
 # The vmq lab: network namespaces standing in for a KVM host, its uplink and
 # its VMs (see docs/ARCHITECTURE.md, "The lab").
 #
-#   lab.sh up   [--name NAME] [--hosts 1|2] [--vms N] [--rxqs N]
+#   lab.sh up   [--name NAME] [--hosts 1|2] [--vms N] [--rxqs N] [--ipv6]
 #   lab.sh down [--name NAME]
 #   lab.sh move-port [--name NAME] VM HOST    (moves VM's port to host HOST, e.g. vm1 host2)
 #
@@ -10,13 +10,16 @@
 #   NAME-hostH   a host: uplink0 (the uplink vmqd classifies on) and VM ports vmNport in bridge br0
 #   NAME-vmN     a guest: eth0 (10.77.0.1N, 52:54:00:77:00:0N), the far end of vmNport
 #
+# IPv6 is off (no router or neighbour chatter in the counters) unless --ipv6
+# gives wire0 fd77::1/64 and each guest fd77::1N/64.
+#
 # With one host, wire0 and uplink0 are the two ends of one veth (with --rxqs rx
 # queues each). With two, wire0 and both hosts' uplinks hang off a bridge in
 # NAME-wire. VMs start behind host1. Everything is torn down by `down`, which
 # is safe to run at any time.
 set -euo pipefail
 
-name=vmqlab hosts=1 vms=2 rxqs=1
+name=vmqlab hosts=1 vms=2 rxqs=1 ipv6=0
 cmd=${1:-}
 shift || true
 args=()
@@ -26,7 +29,8 @@ while (($#)); do
     --hosts) hosts=$2; shift 2 ;;
     --vms) vms=$2; shift 2 ;;
     --rxqs) rxqs=$2; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --ipv6) ipv6=1; shift ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) args+=("$1"); shift ;;
   esac
 done
@@ -46,13 +50,22 @@ quiet_namespace() {  # no IPv6 chatter: the counters then show only the tests' f
   ip -n "$1" link set lo up
 }
 
+endpoint_namespace() {  # the wire and the guests: IPv6 too when asked for, without router solicitations
+  quiet_namespace "$1"
+  if ((ipv6)); then
+    ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0 \
+      net.ipv6.conf.default.router_solicitations=0 net.ipv6.conf.default.accept_dad=0
+  fi
+}
+
 add_vm() {  # add_vm N HOST
   local n=$1 host=$2 ns="$name-vm$1"
   ip netns add "$ns"
-  quiet_namespace "$ns"
+  endpoint_namespace "$ns"
   ip -n "$host" link add "vm${n}port" type veth peer name eth0 netns "$ns"
   ip -n "$ns" link set eth0 address "$(vm_mac "$n")"
   ip -n "$ns" addr add "$(vm_ip "$n")/24" dev eth0
+  if ((ipv6)); then ip -n "$ns" addr add "fd77::1$n/64" dev eth0 nodad; fi
   ip -n "$ns" link set eth0 up
   ip -n "$host" link set "vm${n}port" master br0 up
 }
@@ -69,7 +82,7 @@ up() {
   [[ -z $(ip netns list | awk -v p="$name-" 'index($1, p) == 1') ]] || die "a lab named $name exists: run 'lab.sh down --name $name' first"
   trap 'down >/dev/null 2>&1' ERR
   ip netns add "$name-wire"
-  quiet_namespace "$name-wire"
+  endpoint_namespace "$name-wire"
   for ((h = 1; h <= hosts; h++)); do add_host "$h"; done
   if ((hosts == 1)); then
     ip -n "$name-wire" link add wire0 numrxqueues "$rxqs" numtxqueues "$rxqs" type veth \
@@ -87,12 +100,15 @@ up() {
   fi
   ip -n "$name-wire" link set wire0 address 52:54:00:77:00:fe
   ip -n "$name-wire" addr add 10.77.0.1/24 dev wire0
+  if ((ipv6)); then ip -n "$name-wire" addr add fd77::1/64 dev wire0 nodad; fi
   ip -n "$name-wire" link set wire0 up
   for ((h = 1; h <= hosts; h++)); do ip -n "$name-host$h" link set uplink0 master br0 up; done
   for ((n = 1; n <= vms; n++)); do add_vm "$n" "$name-host1"; done
   trap - ERR
   echo "lab $name: $hosts host(s), $vms VM(s), $rxqs rx queue(s) on uplink0"
-  for ((n = 1; n <= vms; n++)); do echo "  vm$n: $(vm_mac "$n") $(vm_ip "$n") port vm${n}port on $name-host1"; done
+  for ((n = 1; n <= vms; n++)); do
+    echo "  vm$n: $(vm_mac "$n") $(vm_ip "$n")$( ((ipv6)) && echo " fd77::1$n") port vm${n}port on $name-host1"
+  done
 }
 
 down() {

@@ -18,6 +18,7 @@ BUILD_DIR = os.environ.get("VMQ_BUILD_DIR", os.path.join(SOURCE_DIR, "build"))
 VMQD = os.path.join(BUILD_DIR, "agent", "vmqd")
 VMQCTL = os.path.join(BUILD_DIR, "cli", "vmqctl")
 TESTNET = os.path.join(BUILD_DIR, "tests", "tools", "vmq-testnet")
+APP = os.path.join(SOURCE_DIR, "tests", "tools", "vmq_app.py")
 LAB_SH = os.path.join(SOURCE_DIR, "deploy", "lab.sh")
 
 WIRE_MAC = "52:54:00:77:00:fe"
@@ -48,14 +49,14 @@ def run(cmd, check=True, timeout=60, **kwargs):
 class Lab:
     """A lab of namespaces: NAME-wire, NAME-host1[, NAME-host2], NAME-vm1..N."""
 
-    def __init__(self, name, hosts=1, vms=2, rxqs=1):
-        self.name, self.hosts, self.vms, self.rxqs = name, hosts, vms, rxqs
+    def __init__(self, name, hosts=1, vms=2, rxqs=1, ipv6=False):
+        self.name, self.hosts, self.vms, self.rxqs, self.ipv6 = name, hosts, vms, rxqs, ipv6
         self.workdir = tempfile.mkdtemp(prefix="vmq-%s-" % name)
 
     def __enter__(self):
         run([LAB_SH, "down", "--name", self.name])
         run([LAB_SH, "up", "--name", self.name, "--hosts", str(self.hosts), "--vms", str(self.vms),
-             "--rxqs", str(self.rxqs)])
+             "--rxqs", str(self.rxqs)] + (["--ipv6"] if self.ipv6 else []))
         return self
 
     def __exit__(self, *exc):
@@ -97,7 +98,7 @@ class Lab:
         return Receiver(self.popen(vm, cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
 
     def send(self, dst_vm=None, dst_mac=None, dst_ip=None, count=1000, rate=10000, vlans=(), flow=0, flows=1,
-             start_seq=0, size=64, max_seconds=60, background=False, pin_cpu=None):
+             start_seq=0, size=64, max_seconds=60, background=False, pin_cpu=None, udp_checksum=None):
         mac = dst_mac or vm_mac(dst_vm)
         ip = dst_ip or (vm_ip(dst_vm) if dst_vm else "10.77.0.99")
         cmd = [TESTNET, "send", "--iface", "wire0", "--dst", mac, "--src", WIRE_MAC, "--dst-ip", ip,
@@ -106,6 +107,8 @@ class Lab:
                "--max-seconds", str(max_seconds)]
         for v in vlans:
             cmd += ["--vlan", str(v)]
+        if udp_checksum:
+            cmd += ["--udp-checksum", udp_checksum]
         if pin_cpu is not None:
             cmd = ["taskset", "-c", str(pin_cpu)] + cmd
         if background:

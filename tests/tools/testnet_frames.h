@@ -14,6 +14,10 @@ namespace vmq::testnet {
 
 inline constexpr std::uint32_t kMagic = 0x564d5154;  // "VMQT"
 
+// The UDP checksum a frame carries: none (0, allowed over IPv4), complete, or
+// deferred as a sender with checksum offload leaves it (the pseudo-header sum).
+enum class UdpChecksum { none, complete, deferred };
+
 struct StreamSpec {
   MacAddress dst;
   MacAddress src;
@@ -24,6 +28,7 @@ struct StreamSpec {
   std::uint16_t dst_port = 9;
   std::uint32_t flow = 0;
   std::size_t frame_size = 64;  // without FCS; at least the headers
+  UdpChecksum checksum = UdpChecksum::none;
 };
 
 std::vector<std::uint8_t> build_frame(const StreamSpec& spec, std::uint64_t seq);
@@ -35,6 +40,11 @@ struct TestPayload {
 
 // Finds the test payload in an untagged frame (AF_PACKET hands tags out of band).
 std::optional<TestPayload> parse_frame(std::span<const std::uint8_t> frame);
+
+// The state of a test frame's UDP checksum as a receiver checks it: none,
+// complete (it verifies) or anything else (deferred or wrong: it does not).
+enum class ChecksumCheck { none, valid, invalid };
+ChecksumCheck check_udp_checksum(std::span<const std::uint8_t> frame);
 
 std::optional<std::uint32_t> parse_ipv4(const char* text);
 

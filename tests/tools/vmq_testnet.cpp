@@ -1,7 +1,8 @@
 // vmq-testnet: the lab's traffic tool. `send` transmits a paced stream of
-// sequenced UDP frames (any VLAN tags) on an interface; `recv` counts the
-// test frames an interface receives, per flow, destination MAC and VLAN tag,
-// and reports sequence gaps, duplicates and reordering as JSON.
+// sequenced UDP frames (any VLAN tags; UDP checksum none, complete or
+// deferred) on an interface; `recv` counts the test frames an interface
+// receives, per flow, destination MAC and VLAN tag, checks their UDP
+// checksums, and reports sequence gaps, duplicates and reordering as JSON.
 // Every loop is bounded by a frame count and a time limit.
 #include <CLI/CLI.hpp>
 #include <chrono>
@@ -30,6 +31,7 @@ struct SendOptions {
   double rate = 10000;  // frames per second; 0: as fast as possible
   std::size_t size = 64;
   double max_seconds = 60;
+  UdpChecksum checksum = UdpChecksum::none;
 };
 
 int send_stream(const SendOptions& o) {
@@ -48,7 +50,7 @@ int send_stream(const SendOptions& o) {
   std::vector<StreamSpec> specs;
   for (std::uint32_t f = 0; f < o.flows; ++f)
     specs.push_back({*dst, *src, o.vlans, *src_ip, *dst_ip, static_cast<std::uint16_t>(40000 + o.flow + f), 9,
-                     o.flow + f, o.size});
+                     o.flow + f, o.size, o.checksum});
   const auto start = Clock::now();
   const auto deadline = start + std::chrono::duration<double>(o.max_seconds);
   std::uint64_t sent = 0, busy = 0;
@@ -131,6 +133,7 @@ int receive(const RecvOptions& o) {
   std::map<std::uint32_t, FlowRecord> flows;
   std::map<std::string, std::uint64_t> by_dst;
   std::uint64_t test_frames = 0, other_frames = 0;
+  std::map<std::string, std::uint64_t> checksums;  // "none", "valid", "invalid"
   const auto start = Clock::now();
   const auto deadline = start + std::chrono::duration<double>(o.seconds);
   auto last_frame = start;
@@ -149,6 +152,8 @@ int receive(const RecvOptions& o) {
     }
     last_frame = Clock::now();
     ++test_frames;
+    const ChecksumCheck check = check_udp_checksum(frame->bytes);
+    ++checksums[check == ChecksumCheck::none ? "none" : check == ChecksumCheck::valid ? "valid" : "invalid"];
     std::array<std::uint8_t, 6> dst{};
     std::copy_n(frame->bytes.begin(), 6, dst.begin());
     ++by_dst[vmq::MacAddress(dst).to_string()];
@@ -168,7 +173,8 @@ int receive(const RecvOptions& o) {
     ++f.frames;
     ++f.by_vlan[frame->vlan ? std::to_string(*frame->vlan) : "untagged"];
   }
-  json out{{"test_frames", test_frames}, {"other_frames", other_frames}, {"by_dst", by_dst}, {"flows", json::object()}};
+  json out{{"test_frames", test_frames}, {"other_frames", other_frames}, {"by_dst", by_dst},
+           {"udp_checksums", checksums}, {"flows", json::object()}};
   for (auto& [id, f] : flows) {
     const std::uint64_t first = o.first_seq.value_or(*f.seen.begin());
     const std::uint64_t last = o.last_seq.value_or(*f.seen.rbegin());
@@ -205,6 +211,11 @@ int main(int argc, char** argv) {
   send->add_option("--rate", s.rate, "frames per second (0: as fast as possible)");
   send->add_option("--size", s.size, "frame size without FCS")->check(CLI::Range(64, 9000));
   send->add_option("--max-seconds", s.max_seconds, "give up after this long")->check(CLI::Range(0.1, 3600.0));
+  send->add_option("--udp-checksum", s.checksum,
+                   "none (0), complete, or deferred (the pseudo-header sum a sender with checksum offload leaves)")
+      ->transform(CLI::CheckedTransformer(std::map<std::string, UdpChecksum>{{"none", UdpChecksum::none},
+                                                                             {"complete", UdpChecksum::complete},
+                                                                             {"deferred", UdpChecksum::deferred}}));
   RecvOptions r;
   auto* recv = app.add_subcommand("recv", "count test frames received on an interface (JSON on stdout)");
   recv->add_option("--iface", r.iface, "interface to listen on")->required();
