@@ -3,6 +3,7 @@
 #   vmq-bench-classifier  ns per frame of the XDP classifier (BPF_PROG_TEST_RUN)
 #   vmq-bench-datapath    classified receive vs a raw AF_XDP socket, delivery into
 #                         8 VMs vs the Linux bridge, vmqd's memory with 1/64/512 queues
+#   vmq-bench-checksum    ns per frame the worker spends on deferred checksums
 #
 #   deploy/bench.sh [--build DIR] [--out DIR] [--rounds N] [--skip-build]
 #                   [-- more vmq-bench-datapath options, e.g. --cases receive --window 2]
@@ -111,7 +112,9 @@ if ((!skip_build)); then
 fi
 classifier=$build/tests/bench/vmq-bench-classifier
 datapath=$build/tests/bench/datapath/vmq-bench-datapath
+checksum=$build/tests/bench/vmq-bench-checksum
 [[ -x $classifier ]] || die "$classifier is missing: build failed?"
+[[ -x $checksum ]] || die "$checksum is missing: build failed?"
 [[ -x $datapath ]] || die "$datapath is missing: tests/bench/CMakeLists.txt needs add_subdirectory(datapath)"
 
 echo "== namespaces" >&2
@@ -123,6 +126,9 @@ echo "== vmq-bench-classifier" >&2
 "$classifier" --rounds "$rounds" --cpu 1 --json-out "$out/classifier.json" >"$out/classifier.md" &
 bench_pid=$!
 wait "$bench_pid"
+
+echo "== vmq-bench-checksum" >&2
+taskset -c 1 "$checksum" --rounds "$rounds" >"$out/checksum.txt"
 
 echo "== vmq-bench-datapath" >&2
 "$datapath" --rounds "$rounds" --receive-netns "$receive_ns" --lab "$lab" --memory-netns "$memory_ns" \
@@ -142,5 +148,11 @@ bench_pid=
   echo "## XDP classifier (vmq-bench-classifier)"
   echo
   cat "$out/classifier.md"
+  echo
+  echo "## Deferred checksums in the worker (vmq-bench-checksum, CPU 1)"
+  echo
+  echo '```'
+  cat "$out/checksum.txt"
+  echo '```'
 } >"$out/report.md"
 cat "$out/report.md"
