@@ -89,6 +89,10 @@ Result<Filter> filter_from_json(const json& j, QueueId queue, const std::string&
   std::optional<long> vlan;
   if (auto v = j.find("vlan"); v != j.end() && !v->is_null()) {
     if (!v->is_number_integer()) return fail(Errc::invalid_argument, where + ": 'vlan' has the wrong type");
+    // Beyond long, named as written rather than as what a narrowing made of it.
+    if (v->is_number_unsigned() && v->get<std::uint64_t>() > VMQ_VLAN_MAX)
+      return fail(Errc::invalid_argument, fmt::format("{}: VLAN {} out of range {}..{}", where,
+                                                      v->get<std::uint64_t>(), VMQ_VLAN_MIN, VMQ_VLAN_MAX));
     vlan = v->get<long>();
   }
   auto match = FilterMatch::make(*mac, vlan);
@@ -169,7 +173,9 @@ Result<std::vector<SavedQueue>> StateStore::load() const {
     return refuse("not a vmq state file");
   const auto version = j.find("version");
   if (version == j.end() || !version->is_number_integer()) return refuse("no format version");
-  if (version->get<long long>() > kStateFormatVersion)
+  // A version beyond long long is newer too, not a negative one.
+  if (version->is_number_unsigned() ? version->get<std::uint64_t>() > static_cast<std::uint64_t>(kStateFormatVersion)
+                                    : version->get<long long>() > kStateFormatVersion)
     return refuse(fmt::format("written by a newer vmqd (format {}, this vmqd reads up to {})", version->dump(),
                               kStateFormatVersion));
   if (version->get<long long>() < 1) return refuse(fmt::format("unknown format version {}", version->dump()));

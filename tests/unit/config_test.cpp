@@ -188,12 +188,10 @@ TEST_F(ConfigTest, ADirectoryInsteadOfAFileIsRefused) {
     SCOPED_TRACE(required);
     Result<AgentConfig> config = AgentConfig{};
     ASSERT_NO_THROW(config = load_config(dir.path(), required));
-    if (config)
-      GTEST_SKIP() << "bug: service/config.cpp load_config() checks only std::filesystem::exists(path): a "
-                      "directory passes, toml::parse_file() reads it as an empty document, and vmqd starts with "
-                      "the built-in defaults instead of refusing "
-                   << dir.path();
-    EXPECT_TRUE(contains(config.error().message, dir.path())) << config.error().message;
+    // Not read as an empty document, which would start vmqd with the built-in defaults.
+    ASSERT_FALSE(config) << dir.path() << " was accepted";
+    EXPECT_EQ(config.error().code, Errc::invalid_argument);
+    EXPECT_EQ(config.error().message, dir.path() + ": not a regular file");
   }
 }
 
