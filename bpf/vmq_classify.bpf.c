@@ -72,11 +72,17 @@ struct {
 } vmq_default_stats SEC(".maps");
 
 /* libxdp dispatcher: run after programs of default priority (filters see
- * frames first); XDP_PASS continues to the next program. */
+ * frames first); XDP_PASS continues to the next program. libxdp finds a run
+ * config by program name: each build has its own. */
 struct {
 	__uint(priority, 60);
 	__uint(XDP_PASS, 1);
 } XDP_RUN_CONFIG(vmq_classify);
+
+struct {
+	__uint(priority, 60);
+	__uint(XDP_PASS, 1);
+} XDP_RUN_CONFIG(vmq_classify_mb);
 
 #define VLAN_HLEN 4
 #define MAC_PAIR_LEN 12
@@ -201,7 +207,7 @@ static __always_inline int to_default_queue(struct xdp_md *ctx, __u32 reason, bo
 }
 
 /* Moves the MAC addresses over the outer tag and drops the tag's 4 bytes. */
-static __always_inline int strip_outer_tag(struct xdp_md *ctx, __u32 *saved_tag)
+static __always_inline int strip_outer_tag(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -210,27 +216,8 @@ static __always_inline int strip_outer_tag(struct xdp_md *ctx, __u32 *saved_tag)
 	if (data + MAC_PAIR_LEN + VLAN_HLEN > data_end)
 		return -1;
 	__builtin_memcpy(macs, data, MAC_PAIR_LEN);
-	__builtin_memcpy(saved_tag, data + MAC_PAIR_LEN, VLAN_HLEN);
 	__builtin_memcpy(data + VLAN_HLEN, macs, MAC_PAIR_LEN);
 	return bpf_xdp_adjust_head(ctx, VLAN_HLEN);
-}
-
-/* Undoes strip_outer_tag, so the default queue sees the frame as it came. */
-static __always_inline int restore_outer_tag(struct xdp_md *ctx, __u32 saved_tag)
-{
-	void *data, *data_end;
-	__u8 macs[MAC_PAIR_LEN];
-
-	if (bpf_xdp_adjust_head(ctx, -VLAN_HLEN))
-		return -1;
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	if (data + MAC_PAIR_LEN + VLAN_HLEN > data_end)
-		return -1;
-	__builtin_memcpy(macs, data + VLAN_HLEN, MAC_PAIR_LEN);
-	__builtin_memcpy(data, macs, MAC_PAIR_LEN);
-	__builtin_memcpy(data + MAC_PAIR_LEN, &saved_tag, VLAN_HLEN);
-	return 0;
 }
 
 /*
@@ -244,7 +231,7 @@ static __always_inline int classify(struct xdp_md *ctx, void *data, void *data_e
 	struct vmq_queue_entry *queue;
 	struct vmq_filter_hits *hits;
 	struct parsed_frame frame;
-	__u32 queue_id, filter_id, slot, len, saved_tag = 0;
+	__u32 queue_id, filter_id, slot, len;
 	__u64 key;
 	int strip;
 
@@ -271,15 +258,13 @@ static __always_inline int classify(struct xdp_md *ctx, void *data, void *data_e
 	if (ctx->rx_queue_index >= rxq_count)
 		return to_default_queue(ctx, VMQ_DEFAULT_EMPTY_SLOT, multi_buffer);
 
-	if (strip && strip_outer_tag(ctx, &saved_tag))
-		return to_default_queue(ctx, VMQ_DEFAULT_MALFORMED, multi_buffer);
-
+	/* bpf_redirect_map() only records the target (or says the slot is
+	 * empty): the tag comes off once the frame is known to leave. */
 	slot = queue_id * rxq_count + ctx->rx_queue_index;
-	if (bpf_redirect_map(&vmq_xsks, slot, XDP_PASS) != XDP_REDIRECT) {
-		if (strip && restore_outer_tag(ctx, saved_tag))
-			return XDP_ABORTED; /* cannot happen: the head room was ours */
+	if (bpf_redirect_map(&vmq_xsks, slot, XDP_PASS) != XDP_REDIRECT)
 		return to_default_queue(ctx, VMQ_DEFAULT_EMPTY_SLOT, multi_buffer);
-	}
+	if (strip && strip_outer_tag(ctx)) /* the parse saw the tag: cannot fail */
+		return to_default_queue(ctx, VMQ_DEFAULT_MALFORMED, multi_buffer);
 
 	count_traffic(&vmq_queue_stats, queue_id, len);
 	hits = bpf_map_lookup_elem(&vmq_filter_stats, &filter_id);
