@@ -4,32 +4,20 @@
 #include <bpf/libbpf.h>
 #include <fmt/format.h>
 #include <linux/bpf.h>
-#include <linux/membarrier.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <memory>
 #include <optional>
 #include <utility>
 
+#include "os/rcu_grace_period.h"
 #include "vmq_classify.skel.h"
 
 namespace vmq::os {
 namespace {
-
-// Each XDP run, native or generic, is an RCU read-side critical section, and
-// MEMBARRIER_CMD_GLOBAL waits for an RCU grace period (synchronize_rcu()):
-// once it returns, every classifier run that had started has ended. With one
-// CPU online it returns at once, which is enough there: XDP runs in softirq
-// context and the agent never runs in the middle of it (test runs might,
-// on a preemptible kernel, but they deliver no frame).
-Result<void> wait_for_xdp_readers() {
-  if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) != 0)
-    return fail_errno(errno, "waiting for the classifier's running lookups (membarrier)");
-  return {};
-}
 
 Result<void> check_filter_map(int map_fd, const FilterTableShape& shape) {
   bpf_map_info info{};
@@ -66,7 +54,10 @@ class FilterStore {
     memory_ = ::mmap(nullptr, length_, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
     if (memory_ == MAP_FAILED) return fail_errno(errno, "mapping the classifier's filter table");
     const std::span buckets(static_cast<vmq_filter_bucket*>(memory_), shape_.buckets());
-    return &table_.emplace(buckets, shape_, max_filters_, wait_for_xdp_readers);
+    auto grace = RcuGracePeriod::create();
+    if (!grace) return std::unexpected(grace.error());
+    auto readers = std::make_shared<RcuGracePeriod>(std::move(*grace));
+    return &table_.emplace(buckets, shape_, max_filters_, [readers] { return readers->wait(); });
   }
 
  private:

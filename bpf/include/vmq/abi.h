@@ -105,7 +105,8 @@ struct vmq_filter_value {
  * copy, bucket 2 after the delete): the frame then takes the default queue,
  * never another queue.
  * The argument is made for x86-64, where the JIT emits plain loads and TSO
- * keeps them in order; a weakly ordered CPU would need load-acquire there.
+ * keeps them in order; a weakly ordered CPU would need load-acquire there,
+ * so the build refuses other architectures (CMakeLists.txt).
  */
 #define VMQ_FILTER_BUCKET_SLOTS 4
 #define VMQ_FILTER_KEY_FREE 0ull
