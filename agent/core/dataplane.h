@@ -139,7 +139,8 @@ class Dataplane {
   // without moving the live counters.
   virtual Result<TraceVerdict> trace(std::string_view uplink, std::span<const std::uint8_t> frame,
                                      std::uint32_t rxq) = 0;
-  // Re-checks that every uplink still runs our program; returns the uplinks
+  // Re-checks that every uplink still runs our program and still has the rx
+  // queues it was set up for; returns the uplinks
   // whose state changed since the last call.
   virtual std::vector<UplinkInfo> check_attachments() = 0;
 };

@@ -354,10 +354,29 @@ Result<TraceVerdict> BpfDataplane::trace(std::string_view uplink_name, std::span
   return verdict;
 }
 
+namespace {
+
+// The classifier and the UMEM are sized for the rx queues the uplink had at
+// start (ethtool -L changes them): frames arriving on a queue beyond them find
+// no socket and go to the default queue.
+std::string rx_queue_problem(const std::string& uplink, unsigned loaded_for) {
+  auto now = rx_queue_count(uplink);
+  if (!now || *now == loaded_for) return {};
+  return fmt::format("the uplink has {} rx queues now, vmq was set up for {} (ethtool -L?): {}; restart vmqd to "
+                     "follow the change",
+                     *now, loaded_for,
+                     *now > loaded_for ? fmt::format("frames on rx queues {} to {} go to the default queue",
+                                                     loaded_for, *now - 1)
+                                       : std::string("queues keep working on the rx queues that remain"));
+}
+
+}  // namespace
+
 std::vector<UplinkInfo> BpfDataplane::check_attachments() {
   std::vector<UplinkInfo> changed;
   for (auto& u : uplinks_) {
     std::string problem = u->attachment->check();
+    if (problem.empty()) problem = rx_queue_problem(u->name, u->rx_queues);
     if (problem != u->degraded) {
       u->degraded = std::move(problem);
       changed.push_back(info_of(*u));
