@@ -97,7 +97,9 @@ BpfDataplane::~BpfDataplane() {
   for (auto& [id, q] : queues_) clear_slots(q);
   workers_.clear();
   for (auto& [id, q] : queues_) q.path->reclaim();
+  for (auto& q : stranded_) q.path->reclaim();
   queues_.clear();
+  stranded_.clear();
   uplinks_.clear();
 }
 
@@ -266,16 +268,35 @@ Result<DrainResult> BpfDataplane::drain_queue(QueueId id, std::chrono::milliseco
 void BpfDataplane::stop_queue(QueueId id) {
   auto it = queues_.find(id);
   if (it == queues_.end()) return;
-  QueueRuntime& q = it->second;
+  QueueRuntime q = std::move(it->second);
+  queues_.erase(it);
   clear_slots(q);
   if (auto w = workers_.find(q.spec.cpu); w != workers_.end()) {
-    if (auto ok = w->second->remove(q.path.get()); !ok)
-      log_(LogLevel::error, fmt::format("queue {}: {}", id, ok.error().message));
+    if (auto ok = w->second->remove(q.path.get()); !ok) {
+      log_(LogLevel::error, fmt::format("queue {}: {}; its sockets close once the worker lets go of it", id,
+                                        ok.error().message));
+      stranded_.push_back(std::move(q));
+      return;
+    }
   }
+  free_stopped(q);
+}
+
+void BpfDataplane::free_stopped(QueueRuntime& q) {
   q.path->reclaim();
   const unsigned cpu = q.spec.cpu;
-  queues_.erase(it);
+  q.path.reset();
   release_worker_if_idle(cpu);
+}
+
+void BpfDataplane::retry_stranded() {
+  std::erase_if(stranded_, [this](QueueRuntime& q) {
+    auto w = workers_.find(q.spec.cpu);
+    if (w != workers_.end() && !w->second->remove(q.path.get())) return false;
+    log_(LogLevel::notice, fmt::format("queue {}: its worker let go of it; sockets closed", q.spec.id));
+    free_stopped(q);
+    return true;
+  });
 }
 
 Result<QueueStats> BpfDataplane::queue_stats(QueueId id) const {
@@ -373,6 +394,7 @@ std::string rx_queue_problem(const std::string& uplink, unsigned loaded_for) {
 }  // namespace
 
 std::vector<UplinkInfo> BpfDataplane::check_attachments() {
+  retry_stranded();
   std::vector<UplinkInfo> changed;
   for (auto& u : uplinks_) {
     std::string problem = u->attachment->check();

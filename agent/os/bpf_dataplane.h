@@ -85,11 +85,18 @@ class BpfDataplane final : public Dataplane {
   void release_worker_if_idle(unsigned cpu);
   UplinkInfo info_of(const Uplink& uplink) const;
   void clear_slots(const QueueRuntime& queue);
+  // Frees a stopped queue once no worker serves it.
+  void free_stopped(QueueRuntime& queue);
+  void retry_stranded();
 
   LogSink log_;
   std::vector<std::unique_ptr<Uplink>> uplinks_;
   std::map<unsigned, std::unique_ptr<Worker>> workers_;
   std::map<QueueId, QueueRuntime> queues_;
+  // Stopped queues whose worker did not answer the removal in time: it may
+  // still touch them, so they are freed only once it lets go (retried with
+  // the attachment checks, every second).
+  std::vector<QueueRuntime> stranded_;
 };
 
 }  // namespace vmq::os

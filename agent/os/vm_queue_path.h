@@ -22,15 +22,16 @@
 #include <vector>
 
 #include "core/dataplane.h"
+#include "os/serviced_queue.h"
 #include "os/uplink_umem.h"
 #include "os/xsk_rx_socket.h"
 
 namespace vmq::os {
 
-class VmQueuePath {
+class VmQueuePath final : public ServicedQueue {
  public:
   static Result<std::unique_ptr<VmQueuePath>> open(UplinkUmem& umem, const QueueSpec& spec);
-  ~VmQueuePath();
+  ~VmQueuePath() override;
   VmQueuePath(const VmQueuePath&) = delete;
   VmQueuePath& operator=(const VmQueuePath&) = delete;
 
@@ -38,15 +39,15 @@ class VmQueuePath {
   unsigned rx_queues() const { return static_cast<unsigned>(rx_.size()); }
   int rx_socket_fd(unsigned rxq) const;
   // Descriptors to wait on: every RX socket and the port's TX socket.
-  std::vector<int> poll_fds() const;
+  std::vector<int> poll_fds() const override;
 
   // --- worker side: called by the one worker serving the queue ---
   // Moves what is ready (completions, then received frames) and gives spent
   // frames back to the fill rings; returns how many frames it handled.
-  unsigned service();
+  unsigned service() override;
   // Frames submitted to the port and not completed yet.
-  bool awaiting_port() const { return in_flight_.load(std::memory_order_relaxed) > 0; }
-  void set_worker_tid(int tid) { worker_tid_.store(tid, std::memory_order_relaxed); }
+  bool awaiting_port() const override { return in_flight_.load(std::memory_order_relaxed) > 0; }
+  void set_worker_tid(int tid) override { worker_tid_.store(tid, std::memory_order_relaxed); }
 
   // --- control side ---
   // RX rings empty and nothing in flight: the queue holds no frame.

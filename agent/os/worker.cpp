@@ -10,20 +10,19 @@
 
 #include <fmt/format.h>
 
-#include "os/vm_queue_path.h"
+#include "os/serviced_queue.h"
 
 namespace vmq::os {
 namespace {
 
-constexpr auto kCommandTimeout = std::chrono::seconds(5);
 constexpr int kIdleRoundsBeforeSleep = 64;
 constexpr int kSleepAwaitingPortMs = 1;  // completions come without a wakeup
 constexpr int kSleepIdleMs = 200;
 
 }  // namespace
 
-Result<std::unique_ptr<Worker>> Worker::start(unsigned cpu) {
-  std::unique_ptr<Worker> worker(new Worker(cpu));
+Result<std::unique_ptr<Worker>> Worker::start(unsigned cpu, std::chrono::milliseconds command_timeout) {
+  std::unique_ptr<Worker> worker(new Worker(cpu, command_timeout));
   worker->wakeup_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!worker->wakeup_) return fail_errno(errno, "creating a worker's eventfd");
   std::promise<Result<void>> started;
@@ -38,28 +37,52 @@ Result<std::unique_ptr<Worker>> Worker::start(unsigned cpu) {
 
 Worker::~Worker() {
   if (!thread_.joinable()) return;
-  (void)submit(Command::Kind::stop, nullptr);
+  // Stopping waits as long as it takes: the thread must be gone before the
+  // members it uses.
+  std::future<void> stopped;
+  {
+    std::lock_guard lock(commands_lock_);
+    stopped = commands_.emplace_back(Command{Command::Kind::stop, nullptr, next_command_id_++, {}}).done.get_future();
+  }
+  const std::uint64_t one = 1;
+  (void)write(wakeup_.get(), &one, sizeof one);
   thread_.join();
 }
 
-Result<void> Worker::add(VmQueuePath* queue) { return submit(Command::Kind::add, queue); }
+Result<void> Worker::add(ServicedQueue* queue) { return submit(Command::Kind::add, queue); }
 
-Result<void> Worker::remove(VmQueuePath* queue) { return submit(Command::Kind::remove, queue); }
+Result<void> Worker::remove(ServicedQueue* queue) { return submit(Command::Kind::remove, queue); }
 
-Result<void> Worker::submit(Command::Kind kind, VmQueuePath* queue) {
+Result<void> Worker::submit(Command::Kind kind, ServicedQueue* queue) {
   std::future<void> done;
+  std::uint64_t id = 0;
   {
     std::lock_guard lock(commands_lock_);
-    auto& command = commands_.emplace_back(Command{kind, queue, {}});
-    done = command.done.get_future();
+    id = next_command_id_++;
+    done = commands_.emplace_back(Command{kind, queue, id, {}}).done.get_future();
   }
   const std::uint64_t one = 1;
-  if (write(wakeup_.get(), &one, sizeof one) < 0 && errno != EAGAIN)
-    return fail_errno(errno, fmt::format("waking the worker of CPU {}", cpu_));
-  if (done.wait_for(kCommandTimeout) != std::future_status::ready)
-    return fail(Errc::timeout, fmt::format("the worker of CPU {} did not answer within {} s", cpu_,
-                                           kCommandTimeout.count()));
+  if (write(wakeup_.get(), &one, sizeof one) < 0 && errno != EAGAIN) {
+    const int err = errno;
+    if (withdraw(id)) return fail_errno(err, fmt::format("waking the worker of CPU {}", cpu_));
+  }
+  if (done.wait_for(command_timeout_) == std::future_status::ready) return {};
+  // A command left queued would reach the worker later, with a queue the
+  // caller has freed by then: take it back. If the worker took it meanwhile,
+  // it is applying it now and answers at once.
+  if (withdraw(id))
+    return fail(Errc::timeout, fmt::format("the worker of CPU {} did not answer within {} ms; nothing changed", cpu_,
+                                           command_timeout_.count()));
+  done.wait();
   return {};
+}
+
+bool Worker::withdraw(std::uint64_t id) {
+  std::lock_guard lock(commands_lock_);
+  auto it = std::ranges::find(commands_, id, &Command::id);
+  if (it == commands_.end()) return false;
+  commands_.erase(it);
+  return true;
 }
 
 void Worker::run(std::promise<Result<void>> started) {
@@ -78,7 +101,7 @@ void Worker::run(std::promise<Result<void>> started) {
   int idle_rounds = 0;
   while (apply_commands()) {
     unsigned work = 0;
-    for (VmQueuePath* q : queues_) work += q->service();
+    for (ServicedQueue* q : queues_) work += q->service();
     if (work > 0) {
       idle_rounds = 0;
       continue;
@@ -111,7 +134,7 @@ bool Worker::apply_commands() {
     }
   }
   poll_fds_.clear();
-  for (VmQueuePath* q : queues_)
+  for (ServicedQueue* q : queues_)
     for (int fd : q->poll_fds()) poll_fds_.push_back(fd);
   queue_count_ = queues_.size();
   for (Command& c : pending) c.done.set_value();
@@ -123,7 +146,7 @@ void Worker::wait_for_work() {
   fds.reserve(poll_fds_.size() + 1);
   fds.push_back({wakeup_.get(), POLLIN, 0});
   for (int fd : poll_fds_) fds.push_back({fd, POLLIN, 0});
-  const bool awaiting = std::ranges::any_of(queues_, [](VmQueuePath* q) { return q->awaiting_port(); });
+  const bool awaiting = std::ranges::any_of(queues_, [](ServicedQueue* q) { return q->awaiting_port(); });
   poll(fds.data(), fds.size(), awaiting ? kSleepAwaitingPortMs : kSleepIdleMs);
   if (fds[0].revents & POLLIN) {
     std::uint64_t count = 0;

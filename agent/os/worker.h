@@ -4,6 +4,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -15,11 +17,16 @@
 
 namespace vmq::os {
 
-class VmQueuePath;
+class ServicedQueue;
 
 class Worker {
  public:
-  static Result<std::unique_ptr<Worker>> start(unsigned cpu);
+  static constexpr std::chrono::milliseconds kCommandTimeout{5000};
+
+  // A command the worker has not taken within `command_timeout` is withdrawn
+  // and fails with Errc::timeout, having changed nothing.
+  static Result<std::unique_ptr<Worker>> start(unsigned cpu,
+                                               std::chrono::milliseconds command_timeout = kCommandTimeout);
   ~Worker();  // stops and joins the thread
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -28,29 +35,36 @@ class Worker {
   int tid() const { return tid_.load(); }
   std::size_t queue_count() const { return queue_count_.load(); }
   // Both return once the worker has taken the change into account: after
-  // remove(), the worker no longer touches the queue.
-  Result<void> add(VmQueuePath* queue);
-  Result<void> remove(VmQueuePath* queue);
+  // remove(), the worker no longer touches the queue. On a timeout nothing
+  // changed: after a failed add() the worker never saw the queue, after a
+  // failed remove() it still serves it.
+  Result<void> add(ServicedQueue* queue);
+  Result<void> remove(ServicedQueue* queue);
 
  private:
   struct Command {
     enum class Kind { add, remove, stop } kind;
-    VmQueuePath* queue;
+    ServicedQueue* queue;
+    std::uint64_t id;
     std::promise<void> done;
   };
 
-  explicit Worker(unsigned cpu) : cpu_(cpu) {}
-  Result<void> submit(Command::Kind kind, VmQueuePath* queue);
+  Worker(unsigned cpu, std::chrono::milliseconds command_timeout) : cpu_(cpu), command_timeout_(command_timeout) {}
+  Result<void> submit(Command::Kind kind, ServicedQueue* queue);
+  // Takes a command back if the worker has not taken it yet.
+  bool withdraw(std::uint64_t id);
   void run(std::promise<Result<void>> started);
   bool apply_commands();  // false once asked to stop
   void wait_for_work();
 
   unsigned cpu_;
+  std::chrono::milliseconds command_timeout_;
   std::thread thread_;
   UniqueFd wakeup_;  // eventfd: a command is waiting
   std::mutex commands_lock_;
   std::vector<Command> commands_;
-  std::vector<VmQueuePath*> queues_;  // the worker thread's own
+  std::uint64_t next_command_id_ = 1;  // under commands_lock_
+  std::vector<ServicedQueue*> queues_;  // the worker thread's own
   std::vector<int> poll_fds_;         // rebuilt when queues_ changes
   std::atomic<int> tid_{0};
   std::atomic<std::size_t> queue_count_{0};

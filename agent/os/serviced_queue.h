@@ -1,0 +1,21 @@
+// What a worker serves: one queue's data path, whatever the kind of its port.
+#pragma once
+
+#include <vector>
+
+namespace vmq::os {
+
+class ServicedQueue {
+ public:
+  virtual ~ServicedQueue() = default;
+  // Moves what is ready; returns how many frames it handled (0: idle).
+  virtual unsigned service() = 0;
+  // Descriptors the worker sleeps on while every queue it serves is idle.
+  virtual std::vector<int> poll_fds() const = 0;
+  // Frames handed to the port whose completion has not come yet (they come
+  // without a wakeup, so the worker sleeps only briefly).
+  virtual bool awaiting_port() const = 0;
+  virtual void set_worker_tid(int tid) = 0;
+};
+
+}  // namespace vmq::os

@@ -1,0 +1,149 @@
+// A worker that does not answer: commands it has not taken are withdrawn, so
+// the caller may free what it passed (the use-after-free this guards against).
+#include "os/worker.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "os/serviced_queue.h"
+
+namespace vmq::os {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Which fake queues exist; a worker that services a freed one is caught here
+// (and by AddressSanitizer in the sanitizer build).
+struct Registry {
+  std::mutex lock;
+  std::set<const void*> alive;
+  std::atomic<int> services_of_freed{0};
+};
+
+class FakeQueue final : public ServicedQueue {
+ public:
+  explicit FakeQueue(Registry& registry) : registry_(registry) {
+    std::lock_guard lock(registry_.lock);
+    registry_.alive.insert(this);
+  }
+  ~FakeQueue() override {
+    std::lock_guard lock(registry_.lock);
+    registry_.alive.erase(this);
+  }
+  unsigned service() override {
+    {
+      std::lock_guard lock(registry_.lock);
+      if (!registry_.alive.contains(this)) {
+        ++registry_.services_of_freed;
+        return 0;
+      }
+    }
+    ++services;
+    std::unique_lock lock(gate_lock_);
+    if (hold_) {
+      hold_ = false;
+      held_ = true;
+      gate_.notify_all();
+      gate_.wait_for(lock, 10s, [this] { return open_; });  // bounded, whatever the test does
+      held_ = false;
+    }
+    return 0;
+  }
+  std::vector<int> poll_fds() const override { return {}; }
+  bool awaiting_port() const override { return false; }
+  void set_worker_tid(int) override {}
+
+  // The next service() call blocks until release(): the worker then takes no command.
+  bool hold_and_wait() {
+    std::unique_lock lock(gate_lock_);
+    hold_ = true;
+    open_ = false;
+    return gate_.wait_for(lock, 5s, [this] { return held_; });
+  }
+  void release() {
+    std::lock_guard lock(gate_lock_);
+    open_ = true;
+    gate_.notify_all();
+  }
+
+  std::atomic<unsigned> services{0};
+
+ private:
+  Registry& registry_;
+  std::mutex gate_lock_;
+  std::condition_variable gate_;
+  bool hold_ = false, held_ = false, open_ = true;
+};
+
+bool wait_for(const std::function<bool()>& condition, std::chrono::milliseconds limit = 5s) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+class WorkerThatDoesNotAnswer : public testing::Test {
+ protected:
+  void SetUp() override {
+    auto started = Worker::start(0, 50ms);
+    ASSERT_TRUE(started) << started.error().message;
+    worker = std::move(*started);
+    ASSERT_TRUE(worker->add(&busy));
+    // The worker now sits in busy.service() and takes no command.
+    ASSERT_TRUE(busy.hold_and_wait());
+  }
+  void TearDown() override {
+    busy.release();
+    if (worker) {
+      EXPECT_TRUE(worker->remove(&busy));
+    }
+    worker.reset();
+    EXPECT_EQ(registry.services_of_freed, 0) << "the worker serviced a queue after it was freed";
+  }
+
+  Registry registry;
+  FakeQueue busy{registry};
+  std::unique_ptr<Worker> worker;
+};
+
+TEST_F(WorkerThatDoesNotAnswer, AnAddItDoesNotTakeIsWithdrawnSoTheQueueCanBeFreed) {
+  auto queue = std::make_unique<FakeQueue>(registry);
+  auto added = worker->add(queue.get());
+  ASSERT_FALSE(added);
+  EXPECT_EQ(added.error().code, Errc::timeout);
+  EXPECT_NE(added.error().message.find("nothing changed"), std::string::npos) << added.error().message;
+  queue.reset();  // what start_queue's undo does
+  busy.release();
+  // The worker runs again: it serves `busy`, and never the freed queue.
+  const unsigned before = busy.services;
+  ASSERT_TRUE(wait_for([&] { return busy.services > before + 3; })) << "the worker did not run again";
+  EXPECT_EQ(worker->queue_count(), 1u);
+}
+
+TEST_F(WorkerThatDoesNotAnswer, ARemoveItDoesNotTakeLeavesTheQueueServedUntilItIsTaken) {
+  FakeQueue other(registry);
+  busy.release();
+  ASSERT_TRUE(worker->add(&other));
+  ASSERT_TRUE(busy.hold_and_wait());
+  auto removed = worker->remove(&other);
+  ASSERT_FALSE(removed);
+  EXPECT_EQ(removed.error().code, Errc::timeout);
+  busy.release();
+  const unsigned before = other.services;
+  ASSERT_TRUE(wait_for([&] { return other.services > before; })) << "a failed remove must leave the queue served";
+  EXPECT_TRUE(worker->remove(&other));  // now it answers
+  EXPECT_EQ(worker->queue_count(), 1u);
+}
+
+}  // namespace
+}  // namespace vmq::os
