@@ -77,6 +77,13 @@ Result<QueueState> QueueManager::check_transition(const Queue& q, QueueEvent eve
                                                to_string(q.state)));
 }
 
+Result<void> QueueManager::apply(Queue& q, QueueEvent event) {
+  auto next = check_transition(q, event);
+  if (!next) return std::unexpected(next.error());
+  enter(q, *next);
+  return {};
+}
+
 void QueueManager::enter(Queue& q, QueueState next) {
   const QueueState from = q.state;
   q.state = next;
@@ -157,8 +164,9 @@ Result<QueueId> QueueManager::allocate(const QueueParams& params, std::optional<
   Queue& q = queues_[*new_id];
   q = Queue{*new_id, params.name, params.vm, params.uplink, params.port, cpu, *frames, params.vlan_mode,
             QueueState::undefined, false, {}, {}};
-  enter(q, QueueState::allocated);
-  if (auto ok = publish(q); !ok) {
+  auto ok = apply(q, QueueEvent::allocate);
+  if (ok) ok = publish(q);
+  if (!ok) {
     queues_.erase(*new_id);
     queue_ids_.release(*new_id);
     return std::unexpected(ok.error());
@@ -266,9 +274,12 @@ Result<DrainResult> QueueManager::free(QueueId queue_id) {
   }
   ++dma_stopped_count_;
   if (events_) events_->dma_stopped(queue);
-  enter(queue, QueueState::freeing);
+  // dma-stopped -> freeing -> undefined: the table's cells for a queue in
+  // dma-stopped and freeing, which nothing else can change meanwhile.
+  auto freeing = apply(queue, QueueEvent::dma_stopped);
   if (had_resources) dataplane_.stop_queue(queue.id);
-  enter(queue, QueueState::undefined);
+  auto freed = freeing ? apply(queue, QueueEvent::resources_freed) : freeing;
+  if (!freed) return std::unexpected(freed.error());
   (void)publish(queue);
   queue_ids_.release(queue.id);
   queues_.erase(queue_id);

@@ -98,6 +98,8 @@ class QueueManager {
 
   Result<Queue*> mutable_queue(QueueId id);
   Result<QueueState> check_transition(const Queue& queue, QueueEvent event) const;
+  // Takes the queue through the NDIS table's cell for `event` (or refuses).
+  Result<void> apply(Queue& q, QueueEvent event);
   void enter(Queue& queue, QueueState next);
   Result<void> publish(const Queue& queue);
   Result<std::uint32_t> frames_for(std::optional<std::uint32_t> hint) const;
