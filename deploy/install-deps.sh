@@ -11,6 +11,10 @@ packages=(
   googletest libgtest-dev
   # run and test
   xdp-tools iproute2 iputils-ping ethtool procps util-linux tmux python3 bash-completion
+  # the guest test (tests/integration/test_guest.py): QEMU (its Depends bring SeaBIOS and the
+  # PVH loader), cpio and xz for tests/guest/build-image.sh, which fetches the kernel and
+  # busybox-static itself with apt-get download and installs neither
+  qemu-system-x86 cpio xz-utils
 )
 
 if [[ $(id -u) -ne 0 ]]; then
