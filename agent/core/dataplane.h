@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/filter.h"
 #include "core/queue_state.h"
+#include "core/worker_load.h"
 
 namespace vmq {
 
@@ -134,6 +135,8 @@ class Dataplane {
   virtual Result<DefaultQueueStats> default_queue_stats(std::string_view uplink) const = 0;
   virtual Result<UmemStats> umem_stats(std::string_view uplink) const = 0;
   virtual Result<ClassifierTables> classifier_tables(std::string_view uplink) const = 0;
+  // Every running worker's totals.
+  virtual std::vector<WorkerSample> worker_samples() const = 0;
 
   // Runs a frame through the uplink's classifier as if it arrived on `rxq`,
   // without moving the live counters.

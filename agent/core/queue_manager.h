@@ -86,6 +86,13 @@ class QueueManager {
   std::uint64_t generation() const { return generation_; }
   // DMA-stopped indications so far (one per freed queue).
   std::uint64_t dma_stopped_count() const { return dma_stopped_count_; }
+
+  // Samples every worker's load (the agent does it every second); loads()
+  // are over the last interval.
+  void sample_worker_load(std::chrono::steady_clock::time_point now) {
+    load_meter_.update(dataplane_.worker_samples(), now);
+  }
+  const std::vector<WorkerLoad>& worker_loads() const { return load_meter_.loads(); }
   std::map<unsigned, unsigned> queues_per_cpu() const;
 
   const QueueLimits& limits() const { return limits_; }
@@ -117,6 +124,7 @@ class QueueManager {
   std::map<FilterId, Filter> filters_;
   std::map<FilterKey, FilterId> filter_by_key_;
   std::uint64_t dma_stopped_count_ = 0;
+  WorkerLoadMeter load_meter_;
   std::uint64_t generation_ = 0;
 };
 

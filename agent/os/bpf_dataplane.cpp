@@ -393,6 +393,12 @@ std::string rx_queue_problem(const std::string& uplink, unsigned loaded_for) {
 
 }  // namespace
 
+std::vector<WorkerSample> BpfDataplane::worker_samples() const {
+  std::vector<WorkerSample> out;
+  for (const auto& [cpu, w] : workers_) out.push_back({cpu, w->tid(), w->queue_count(), w->cpu_time(), w->frames()});
+  return out;
+}
+
 std::vector<UplinkInfo> BpfDataplane::check_attachments() {
   retry_stranded();
   std::vector<UplinkInfo> changed;

@@ -53,6 +53,7 @@ class BpfDataplane final : public Dataplane {
   Result<TraceVerdict> trace(std::string_view uplink, std::span<const std::uint8_t> frame,
                              std::uint32_t rxq) override;
   std::vector<UplinkInfo> check_attachments() override;
+  std::vector<WorkerSample> worker_samples() const override;
 
  private:
   struct Uplink {

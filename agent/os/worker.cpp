@@ -5,6 +5,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -77,6 +79,15 @@ Result<void> Worker::submit(Command::Kind kind, ServicedQueue* queue) {
   return {};
 }
 
+std::chrono::nanoseconds Worker::cpu_time() const {
+  clockid_t clock{};
+  timespec t{};
+  if (pthread_getcpuclockid(const_cast<std::thread&>(thread_).native_handle(), &clock) != 0 ||
+      clock_gettime(clock, &t) != 0)
+    return std::chrono::nanoseconds(0);
+  return std::chrono::seconds(t.tv_sec) + std::chrono::nanoseconds(t.tv_nsec);
+}
+
 bool Worker::withdraw(std::uint64_t id) {
   std::lock_guard lock(commands_lock_);
   auto it = std::ranges::find(commands_, id, &Command::id);
@@ -103,6 +114,7 @@ void Worker::run(std::promise<Result<void>> started) {
     unsigned work = 0;
     for (ServicedQueue* q : queues_) work += q->service();
     if (work > 0) {
+      frames_.fetch_add(work, std::memory_order_relaxed);
       idle_rounds = 0;
       continue;
     }

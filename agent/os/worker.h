@@ -34,6 +34,10 @@ class Worker {
   unsigned cpu() const { return cpu_; }
   int tid() const { return tid_.load(); }
   std::size_t queue_count() const { return queue_count_.load(); }
+  // Frames its queues handled, and the thread's CPU time (user and system:
+  // the kernel's transmit work in its system calls too), since it started.
+  std::uint64_t frames() const { return frames_.load(std::memory_order_relaxed); }
+  std::chrono::nanoseconds cpu_time() const;
   // Both return once the worker has taken the change into account: after
   // remove(), the worker no longer touches the queue. On a timeout nothing
   // changed: after a failed add() the worker never saw the queue, after a
@@ -68,6 +72,7 @@ class Worker {
   std::vector<int> poll_fds_;         // rebuilt when queues_ changes
   std::atomic<int> tid_{0};
   std::atomic<std::size_t> queue_count_{0};
+  std::atomic<std::uint64_t> frames_{0};
 };
 
 }  // namespace vmq::os

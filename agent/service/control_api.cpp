@@ -334,11 +334,14 @@ Result<json> ControlApi::stats(const json& params) {
                        {"umem", umem_json(*umem)},
                        {"classifier", {{"filters", tables->filters}, {"queues", tables->queues}}}});
   }
+  json workers = json::array();
+  for (const WorkerLoad& w : manager_.worker_loads()) workers.push_back(worker_json(w));
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   const auto uptime = std::chrono::steady_clock::now() - info_.started;
   return json{{"timestamp_ms", std::chrono::duration_cast<std::chrono::milliseconds>(now).count()},
               {"uptime_ms", std::chrono::duration_cast<std::chrono::milliseconds>(uptime).count()},
               {"uplinks", uplinks},
+              {"workers", workers},
               {"queues", queues}};
 }
 

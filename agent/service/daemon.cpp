@@ -163,6 +163,7 @@ void Daemon::watch_signals() {
 }
 
 void Daemon::watch_uplinks() {
+  manager_->sample_worker_load(std::chrono::steady_clock::now());
   for (const auto& u : dataplane_->check_attachments()) {
     if (u.degraded)
       logger_.log(LogLevel::error, fmt::format("uplink {} degraded: {}", u.name, u.degraded_reason));

@@ -81,6 +81,17 @@ json default_queue_json(const DefaultQueueStats& stats) {
   return j;
 }
 
+json worker_json(const WorkerLoad& w) {
+  auto optional = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
+  return {{"cpu", w.totals.cpu},
+          {"tid", w.totals.tid},
+          {"queues", w.totals.queues},
+          {"frames", w.totals.frames},
+          {"cpu_seconds", std::chrono::duration<double>(w.totals.cpu_time).count()},
+          {"busy_share", optional(w.busy_share)},
+          {"ns_per_frame", optional(w.ns_per_frame)}};
+}
+
 json umem_json(const UmemStats& s) {
   return {{"frames_total", s.frames_total},         {"frames_in_kernel", s.frames_in_kernel},
           {"frames_in_flight", s.frames_in_flight}, {"frames_in_worker", s.frames_in_worker},

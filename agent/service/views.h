@@ -16,5 +16,7 @@ nlohmann::json counters_json(const QueueStats& stats);
 nlohmann::json queue_json(const Queue& queue, const QueueManager& manager, const Dataplane& dataplane, bool detail);
 nlohmann::json default_queue_json(const DefaultQueueStats& stats);
 nlohmann::json umem_json(const UmemStats& stats);
+// A worker: its totals, and its busy share and CPU time per frame over the last second (null until known).
+nlohmann::json worker_json(const WorkerLoad& load);
 
 }  // namespace vmq::service

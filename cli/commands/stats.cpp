@@ -83,12 +83,29 @@ std::string queues_text(const json& queues, RateTracker* rates) {
   return "queues:\n" + table.render();
 }
 
+std::string workers_text(const json& workers) {
+  Table table({{"CPU", Align::right}, {"TID", Align::right}, {"QUEUES", Align::right}, {"BUSY", Align::right},
+               {"NS/FRAME", Align::right}, {"FRAMES", Align::right}},
+              2);
+  for (const auto& w : workers) {
+    const json& busy = member(w, {"busy_share"});
+    const json& per_frame = member(w, {"ns_per_frame"});
+    table.add_row({text(member(w, {"cpu"})), text(member(w, {"tid"})), text(member(w, {"queues"})),
+                   busy.is_number() ? fmt::format("{:.1f}%", 100 * busy.get<double>()) : "-",
+                   per_frame.is_number() ? fmt::format("{:.0f}", per_frame.get<double>()) : "-",
+                   text(member(w, {"frames"}))});
+  }
+  return "workers (busy share and CPU time per frame over the last second):\n" + table.render();
+}
+
 // A named queue's stats leave out the uplinks: the question was about the queue.
 std::string stats_text(const json& stats, bool one_queue, RateTracker* rates) {
   if (rates) rates->next_sample(static_cast<std::int64_t>(count(member(stats, {"uptime_ms"}))));
   std::string out;
-  if (!one_queue)
+  if (!one_queue) {
     for (const auto& uplink : member(stats, {"uplinks"})) out += default_queue_text(uplink, rates) + "\n";
+    out += workers_text(member(stats, {"workers"})) + "\n";
+  }
   return out + queues_text(member(stats, {"queues"}), rates);
 }
 

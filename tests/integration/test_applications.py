@@ -5,6 +5,7 @@ ports whose bridge learning and unicast flooding are off, so that only vmq
 can deliver unicast to a VM."""
 import json
 import subprocess
+import time
 import unittest
 
 from vmqlab import APP, Agent, Lab, require_root, vm_ip, vm_mac
@@ -175,6 +176,31 @@ class ApplicationsThroughVmq(unittest.TestCase):
         # traffic must not arrive, so the other tests' traffic came through vmq.
         self.assertEqual(self.udp_to_vm(4, vm_ip(4), count=200), 0)
         self.assertEqual(self.udp_to_vm(4, vm_ip6(4), count=200), 0)
+
+    def test_stats_show_each_workers_load(self):
+        # While vm1's worker (CPU 0) delivers a stream, vmqd reports its busy share
+        # and its CPU time per frame over the last second.
+        sender = self.lab.send(dst_vm=1, count=20000, rate=5000, flow=11, background=True)
+        try:
+            deadline = time.monotonic() + 4
+            worker = None
+            while time.monotonic() < deadline:
+                workers = {w["cpu"]: w for w in self.agent.stats()["workers"]}
+                worker = workers.get(0)
+                if worker and worker["ns_per_frame"] and worker["busy_share"]:
+                    break
+                time.sleep(0.2)
+        finally:
+            sender.wait()
+        self.assertTrue(worker and worker["ns_per_frame"], "no load reported for CPU 0: %s" % worker)
+        self.assertGreater(worker["busy_share"], 0)
+        self.assertLessEqual(worker["busy_share"], 1)
+        self.assertGreater(worker["frames"], 0)
+        self.assertEqual(worker["queues"], 1)
+        self.assertGreater(worker["cpu_seconds"], 0)
+        status, out, _ = self.agent.vmqctl("stats")
+        self.assertEqual(status, 0)
+        self.assertIn("NS/FRAME", out)
 
     def test_access_mode_vm_receives_tagged_frames_untagged_with_their_checksums_completed(self):
         # This kernel has no 802.1q module, so tagged frames are crafted: UDP

@@ -91,6 +91,8 @@ class FakeDataplane : public Dataplane {
     return TraceVerdict{2 /* XDP_PASS */, VMQ_DEFAULT_NO_FILTER, 0, 0, {frame.begin(), frame.end()}};
   }
   std::vector<UplinkInfo> check_attachments() override { return {}; }
+  std::vector<WorkerSample> worker_samples() const override { return workers; }
+  std::vector<WorkerSample> workers;  // what worker_samples() reports
 
  private:
   std::optional<std::unexpected<Error>> injected(const std::string& call) {
