@@ -584,8 +584,14 @@ struct WriterCounts {
 WriterCounts churn(FilterTable& table, const std::vector<std::uint64_t>& pool, std::mt19937_64& rng) {
   WriterCounts counts;
   std::uint32_t generation = 0;
-  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-  while (std::chrono::steady_clock::now() < end) {
+  // At least a second, and long enough for 2,000 inserts however slow the
+  // machine (sanitizers, other load), but never more than 20 s.
+  const auto start = std::chrono::steady_clock::now();
+  auto enough = [&] {
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    return elapsed > std::chrono::seconds(20) || (elapsed > std::chrono::seconds(1) && counts.inserts >= 2000);
+  };
+  while (!enough()) {
     const std::size_t index = rng() % pool.size();
     const vmq_filter_value value{static_cast<std::uint32_t>(index), ++generation};
     if (!table.find(pool[index])) {
