@@ -5,10 +5,9 @@ ports whose bridge learning and unicast flooding are off, so that only vmq
 can deliver unicast to a VM."""
 import json
 import subprocess
-import time
 import unittest
 
-from vmqlab import APP, Agent, Lab, require_root, vm_ip, vm_mac
+from vmqlab import APP, Agent, Lab, require_root, vm_ip, vm_mac, wait_for
 
 MIB = 1 << 20
 TCP_BYTES = 16 * MIB
@@ -182,17 +181,12 @@ class ApplicationsThroughVmq(unittest.TestCase):
         # and its CPU time per frame over the last second.
         sender = self.lab.send(dst_vm=1, count=20000, rate=5000, flow=11, background=True)
         try:
-            deadline = time.monotonic() + 4
-            worker = None
-            while time.monotonic() < deadline:
-                workers = {w["cpu"]: w for w in self.agent.stats()["workers"]}
-                worker = workers.get(0)
-                if worker and worker["ns_per_frame"] and worker["busy_share"]:
-                    break
-                time.sleep(0.2)
+            worker = wait_for("a load reported for CPU 0's worker",
+                              lambda: {w["cpu"]: w for w in self.agent.stats()["workers"]}.get(0),
+                              lambda w: w is not None and w["ns_per_frame"] and w["busy_share"], timeout=4,
+                              interval=0.2)
         finally:
             sender.wait()
-        self.assertTrue(worker and worker["ns_per_frame"], "no load reported for CPU 0: %s" % worker)
         self.assertGreater(worker["busy_share"], 0)
         self.assertLessEqual(worker["busy_share"], 1)
         self.assertGreater(worker["frames"], 0)

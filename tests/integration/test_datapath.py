@@ -3,10 +3,9 @@ classifier into per-VM AF_XDP queues and out of the VMs' ports."""
 import json
 import os
 import subprocess
-import time
 import unittest
 
-from vmqlab import Agent, Lab, require_root, thread_cpus, thread_last_cpu, vm_mac
+from vmqlab import Agent, Lab, require_root, thread_cpus, thread_last_cpu, vm_mac, wait_for
 
 
 def delta(after, before, *path):
@@ -151,8 +150,14 @@ class CpuMoveUnderLoad(unittest.TestCase):
             sender = lab.send(dst_vm=1, count=40000, rate=10000, flow=5, background=True)
             pid = agent.process.pid
             moves = 0
+            taken = 0
             for cpu in (1, 0, 1, 0, 1):
-                time.sleep(0.6)
+                # Every move is made under load: the worker took another 5,000 frames of
+                # the stream since the last one (25,000 of 40,000 before the fifth).
+                target = taken + 5000
+                taken = wait_for("vm1's worker to take %d frames of the stream before its move to CPU %d"
+                                 % (target, cpu), lambda: agent.queue("vm1")["counters"]["received"],
+                                 lambda received: received >= target, timeout=20, interval=0.25)
                 agent.json("queue", "set", "vm1", "--cpu", str(cpu))
                 tid = agent.queue("vm1")["worker"]["tid"]
                 self.assertEqual(thread_cpus(pid, tid), str(cpu))
@@ -277,14 +282,11 @@ class StalledPort(unittest.TestCase):
             # Every frame classified into vm1's queue was taken by its worker or
             # dropped by the kernel at its socket (RX ring full while the worker was
             # busy); the worker takes the last ones a moment after the sender ends.
-            deadline = time.monotonic() + 5
-            vm1 = agent.queue("vm1")["counters"]
-            while taken_or_dropped_at_socket(vm1) != vm1["classified"]["packets"] and time.monotonic() < deadline:
-                time.sleep(0.1)
-                vm1 = agent.queue("vm1")["counters"]
+            vm1 = wait_for("every frame classified into vm1's queue to be taken or dropped at its socket",
+                           lambda: agent.queue("vm1")["counters"],
+                           lambda c: taken_or_dropped_at_socket(c) == c["classified"]["packets"], timeout=10)
             self.assertLessEqual(vm1["in_flight"], 128, "vm1 held more than its quota")
             self.assertGreater(vm1["dropped"]["port_full"] + vm1["dropped"]["quota"], 0)
-            self.assertEqual(taken_or_dropped_at_socket(vm1), vm1["classified"]["packets"])
             # Port back up: vm1 receives again and its frames come home.
             lab.exec("host1", ["ip", "link", "set", "vm1port", "up"])
             receiver = lab.receiver("vm1", seconds=10, expect=100)
@@ -294,6 +296,38 @@ class StalledPort(unittest.TestCase):
             umem = agent.umem()
             self.assertEqual(umem["frames_lost"], 0)
             self.assertEqual(umem["fill_ring_entries"], umem["frames_total"])
+
+
+@require_root
+class PortThatDropsAtTransmit(unittest.TestCase):
+    def test_frames_the_port_drops_count_as_refused_not_delivered(self):
+        with Lab("dp7", vms=1) as lab, Agent(lab) as agent:
+            agent.add_queue("vm1", 1)
+            # The guest's end down: the port has no carrier, and the kernel drops each
+            # frame at transmit (the port stays up, so transmits are not refused outright).
+            lab.exec("vm1", ["ip", "link", "set", "eth0", "down"])
+            before = agent.queue("vm1")["counters"]
+            sent = lab.send(dst_vm=1, count=1000, rate=2000, flow=1)
+            self.assertEqual(sent["sent"], 1000)
+            agent.wait_quiet(["vm1"])
+            after = agent.queue("vm1")["counters"]
+            self.assertEqual(delta(after, before, "received"), 1000)
+            self.assertEqual(delta(after, before, "delivered", "packets"), 0)
+            self.assertEqual(delta(after, before, "delivered", "bytes"), 0)
+            self.assertEqual(delta(after, before, "dropped", "port_refused"), 1000)
+            umem = agent.umem()
+            self.assertEqual(umem["frames_lost"], 0)
+            self.assertEqual(umem["fill_ring_entries"], umem["frames_total"])
+            # The guest back: frames are delivered again, and counted as such.
+            lab.exec("vm1", ["ip", "link", "set", "eth0", "up"])
+            receiver = lab.receiver("vm1", seconds=10, expect=500)
+            lab.send(dst_vm=1, count=500, rate=2000, flow=2)
+            self.assertEqual(receiver.result()["flows"]["2"]["unique"], 500)
+            agent.wait_quiet(["vm1"])
+            final = agent.queue("vm1")["counters"]
+            self.assertEqual(delta(final, after, "delivered", "packets"), 500)
+            self.assertEqual(delta(final, after, "delivered", "bytes"), 500 * 64)
+            self.assertEqual(delta(final, after, "dropped", "port_refused"), 0)
 
 
 if __name__ == "__main__":

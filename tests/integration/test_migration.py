@@ -4,10 +4,9 @@ drain/restore cycles that must leak nothing."""
 import json
 import os
 import statistics
-import time
 import unittest
 
-from vmqlab import TESTNET, Agent, Lab, require_root, vm_mac
+from vmqlab import TESTNET, Agent, Lab, require_root, vm_mac, wait_for
 
 RATE = 20000  # frames per second from the wire
 
@@ -26,7 +25,11 @@ class MigrationBetweenHosts(unittest.TestCase):
             document = os.path.join(lab.workdir, "vm1.migration.json")
             receiver = lab.receiver("vm1", seconds=60, idle_exit=2, first_seq=0, last_seq=frames - 1)
             sender = lab.send(dst_vm=1, count=frames, rate=RATE, flow=1, background=True, max_seconds=40)
-            time.sleep(3)
+            # Drain mid-stream: two seconds of it went through vm1's queue on host A.
+            wait_for("%d frames of the stream through vm1's queue on host A" % (2 * RATE),
+                     lambda: a.queue("vm1")["counters"]["classified"]["packets"],
+                     lambda classified: classified >= 2 * RATE, timeout=30, interval=0.25)
+            self.assertIsNone(sender.process.poll(), "the stream ended before the drain")
 
             drained = a.json("migrate", "drain", "vm1", "--output", document)
             lab.move_port("vm1", "host2")
@@ -78,7 +81,11 @@ class MoveOnOneHost(unittest.TestCase):
             document = os.path.join(lab.workdir, "vm1.json")
             receiver = lab.receiver("vm1", seconds=30, idle_exit=2, first_seq=0, last_seq=frames - 1)
             sender = lab.send(dst_vm=1, count=frames, rate=RATE, flow=1, background=True)
-            time.sleep(1)
+            # Drain mid-stream: a second of it went through vm1's queue.
+            wait_for("%d frames of the stream through vm1's queue" % RATE,
+                     lambda: agent.queue("vm1")["counters"]["classified"]["packets"],
+                     lambda classified: classified >= RATE, timeout=30, interval=0.25)
+            self.assertIsNone(sender.process.poll(), "the stream ended before the drain")
             drained = agent.json("migrate", "drain", "vm1", "--output", document)
             restored = agent.json("migrate", "restore", document, "--cpu", "1")
             sender.wait(timeout=30)

@@ -4,10 +4,9 @@ import json
 import os
 import re
 import signal
-import time
 import unittest
 
-from vmqlab import BUILD_DIR, VMQD, Agent, Lab, require_root, run
+from vmqlab import BUILD_DIR, VMQD, Agent, Lab, require_root, run, wait_for
 
 FOREIGN_XDP = os.path.join(BUILD_DIR, "tests", "integration", "skel", "foreign_xdp.bpf.o")
 
@@ -47,15 +46,12 @@ class Lifecycle(unittest.TestCase):
             agent = Agent(lab, uplinks=(), config=config).start()
             try:
                 write(config, 'uplinks = ["uplink0"]\nlog_level = "debug"\nmax_queues = 8\n')
-                agent.process.send_signal(signal.SIGHUP)
-                agent.wait_notification("RELOADING=1")
-                time.sleep(0.3)
+                agent.reload()
                 log = agent.log_text()
                 self.assertIn("configuration reloaded", log)
                 self.assertIn("max_queues changed and will apply at the next restart", log)
                 write(config, 'uplinks = ["uplink0"]\nmax_queues = "many"\n')
-                agent.process.send_signal(signal.SIGHUP)
-                time.sleep(0.5)
+                agent.reload()
                 self.assertRegex(agent.log_text(), r"reload refused.*key 'max_queues': must be an integer")
                 self.assertEqual(agent.json("status")["max_queues"], 64, "the running configuration changed")
             finally:
@@ -165,9 +161,12 @@ class FailOpen(unittest.TestCase):
             agent.add_queue("vm1", 1)
             receiver = lab.receiver("vm1", seconds=30, expect=30000, idle_exit=3)
             sender = lab.send(dst_vm=1, count=30000, rate=5000, flow=1, background=True)
-            time.sleep(2)
-            before_kill = agent.queue("vm1")["counters"]["classified"]["packets"]
+            # Mid-stream: a second of it went through the queue and the sender is still sending.
+            before_kill = wait_for("5,000 frames of the stream through vm1's queue",
+                                   lambda: agent.queue("vm1")["counters"]["classified"]["packets"],
+                                   lambda classified: classified >= 5000, timeout=20, interval=0.25)
             self.assertGreater(before_kill, 0, "traffic did not go through the queue before the kill")
+            self.assertIsNone(sender.process.poll(), "the stream ended before the kill")
             agent.stop(signal.SIGKILL)
             self.assertEqual(lab.xdp_program_id(), 0, "a dead vmqd left its classifier attached")
             sender.wait(timeout=30)
@@ -234,14 +233,8 @@ class Coexistence(unittest.TestCase):
             self.assertEqual(agent.json("status")["uplinks"][0]["attach_method"], "netlink")
             self.assertEqual(self.attach_foreign(lab, force=True).returncode, 0)
             foreign = lab.xdp_program_id()
-            deadline = time.monotonic() + 5
-            uplink = {}
-            while time.monotonic() < deadline:
-                uplink = agent.json("status")["uplinks"][0]
-                if uplink["degraded"]:
-                    break
-                time.sleep(0.2)
-            self.assertTrue(uplink["degraded"], "not reported within 5 s")
+            uplink = wait_for("uplink0 to be reported degraded", lambda: agent.json("status")["uplinks"][0],
+                              lambda u: u["degraded"], timeout=5)
             self.assertIn("XDP program %d replaced the classifier" % foreign, uplink["degraded_reason"])
             self.assertIn("uplink uplink0 degraded", agent.log_text())
 

@@ -1,8 +1,7 @@
 """vmqd notices when its uplink changes under it."""
-import time
 import unittest
 
-from vmqlab import Agent, Lab, require_root
+from vmqlab import Agent, Lab, require_root, wait_for
 
 
 @require_root
@@ -10,13 +9,9 @@ class RxQueueCountChange(unittest.TestCase):
     def channels(self, lab, n):
         lab.exec("host1", ["ethtool", "-L", "uplink0", "rx", str(n), "tx", str(n)])
 
-    def wait_for_uplink(self, agent, degraded, timeout=5):
-        deadline = time.monotonic() + timeout
-        while True:
-            uplink = agent.json("status")["uplinks"][0]
-            if uplink["degraded"] == degraded or time.monotonic() > deadline:
-                return uplink
-            time.sleep(0.1)
+    def wait_for_uplink(self, agent, degraded):
+        return wait_for("uplink0 degraded=%s" % degraded, lambda: agent.json("status")["uplinks"][0],
+                        lambda uplink: uplink["degraded"] == degraded, timeout=5)
 
     def test_an_rx_queue_count_change_is_reported_and_its_undoing_too(self):
         with Lab("rxq1", rxqs=4, vms=1) as lab:
@@ -30,7 +25,6 @@ class RxQueueCountChange(unittest.TestCase):
                 # queues 2 and 3 would silently take the default queue.
                 self.channels(lab, 4)
                 uplink = self.wait_for_uplink(agent, True)
-                self.assertTrue(uplink["degraded"], "an rx queue count change was not reported within 5 s")
                 self.assertIn("4 rx queues now, vmq was set up for 2", uplink["degraded_reason"])
                 self.assertIn("frames on rx queues 2 to 3 go to the default queue", uplink["degraded_reason"])
                 self.assertIn("uplink uplink0 degraded", agent.log_text())
@@ -39,7 +33,7 @@ class RxQueueCountChange(unittest.TestCase):
                 self.assertIn("restart vmqd", out)
                 # Back to what vmq was set up for: no longer degraded.
                 self.channels(lab, 2)
-                self.assertFalse(self.wait_for_uplink(agent, False)["degraded"], "still degraded after the undo")
+                self.wait_for_uplink(agent, False)
 
 
 if __name__ == "__main__":

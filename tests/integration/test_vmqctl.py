@@ -4,11 +4,11 @@ against real traffic, and `stats --watch` under a terminal."""
 import grp
 import json
 import os
+import re
 import subprocess
-import time
 import unittest
 
-from vmqlab import VMQCTL, Agent, Lab, require_root, run, vm_mac
+from vmqlab import VMQCTL, Agent, Lab, require_root, run, vm_mac, wait_for
 
 OK, REFUSED, USAGE, UNREACHABLE = 0, 1, 2, 3
 MAC1, MAC2 = vm_mac(1), vm_mac(2)
@@ -183,11 +183,18 @@ class TraceAgreesWithTraffic(unittest.TestCase):
                 args = ["trace", "--uplink", "uplink0", "--dst", dst] + (["--vlan", str(vlan)] if vlan else [])
                 return agent.json(*args)
 
+            def counted(after, before):
+                """Frames the classifier counted between two stats: into queues or the default queue."""
+                queues = sum(q["counters"]["classified"]["packets"] - b["counters"]["classified"]["packets"]
+                             for q, b in zip(after["queues"], before["queues"]))
+                d_after, d_before = after["uplinks"][0]["default_queue"], before["uplinks"][0]["default_queue"]
+                return queues + d_after["total"]["packets"] - d_before["total"]["packets"]
+
             def where_frames_went(dst, vlan=None, count=200):
                 before = agent.stats()
                 lab.send(dst_mac=dst, vlans=[vlan] if vlan else [], count=count, rate=4000, flow=7)
-                time.sleep(0.3)
-                after = agent.stats()
+                after = wait_for("the classifier to count the %d frames sent" % count, agent.stats,
+                                 lambda stats: counted(stats, before) >= count)
                 moved = [q["name"] for q, b in zip(after["queues"], before["queues"])
                          if q["counters"]["classified"]["packets"] - b["counters"]["classified"]["packets"] == count]
                 d_after, d_before = after["uplinks"][0]["default_queue"], before["uplinks"][0]["default_queue"]
@@ -221,25 +228,26 @@ class WatchUnderATerminal(unittest.TestCase):
         session = "vmqctl-watch-test"
         with Lab("ct4", vms=1) as lab, Agent(lab) as agent:
             agent.add_queue("web1", 1)
-            command = "ip netns exec %s %s --socket %s stats --watch 0.5; echo EXIT=$?; sleep 30" % (
+            command = "ip netns exec %s %s --socket %s stats --watch 0.5; echo EXIT=$?" % (
                 lab.ns("host1"), VMQCTL, agent.socket_path)
-            run(["tmux", "new-session", "-d", "-s", session, "-x", "160", "-y", "50", command])
+            # The pane stays, with what it showed, once the command is over (until kill-session).
+            run(["tmux", "new-session", "-d", "-s", session, "-x", "160", "-y", "50", command,
+                 ";", "set-option", "-t", session, "remain-on-exit", "on"])
             try:
                 def screen():
                     return run(["tmux", "capture-pane", "-p", "-t", session]).stdout
 
-                time.sleep(1.5)
-                first = screen()
-                self.assertIn("web1", first)
+                first = wait_for("the first screen of stats --watch, with queue web1", screen,
+                                 lambda text: "web1" in text)
                 lab.send(dst_vm=1, count=3000, rate=3000, flow=1)
-                time.sleep(1.0)
-                second = screen()
+                # 3,000 frames (and an ARP reply)
+                second = wait_for("a redraw with web1's 3,000 frames", screen,
+                                  lambda text: re.search(r"web1\s+uplink0\s+running\s+30\d\d\s", text))
                 self.assertNotEqual(first, second, "the screen was not redrawn")
-                self.assertRegex(second, r"web1\s+uplink0\s+running\s+30\d\d\s")  # 3,000 frames (and an ARP reply)
                 self.assertEqual(second.count("queues:"), 1, "redrawn in place, not appended")
                 run(["tmux", "send-keys", "-t", session, "C-c"])
-                time.sleep(1.0)
-                self.assertIn("EXIT=0", screen())
+                last = wait_for("vmqctl to exit after Ctrl-C", screen, lambda text: "EXIT=" in text)
+                self.assertIn("EXIT=0", last)
             finally:
                 run(["tmux", "kill-session", "-t", session], check=False)
 

@@ -46,6 +46,20 @@ def run(cmd, check=True, timeout=60, **kwargs):
     return result
 
 
+def wait_for(what, read, done, timeout=10, interval=0.1):
+    """Waits for an event instead of sleeping: calls read() every interval
+    seconds until done(value) holds and returns that value. Past the deadline
+    it fails the test with what it waited for and the last value read."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = read()
+        if done(value):
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError("timed out after %s s waiting for %s; last seen:\n%s" % (timeout, what, value))
+        time.sleep(interval)
+
+
 class Lab:
     """A lab of namespaces: NAME-wire, NAME-host1[, NAME-host2], NAME-vm1..N."""
 
@@ -185,17 +199,28 @@ class Agent:
             self.wait_notification("READY=1", timeout=20)
         return self
 
-    def wait_notification(self, text, timeout=10):
+    def wait_notification(self, text, timeout=10, since=0):
+        """Waits for a notification containing text, from the since-th one on;
+        returns its index."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if any(text in n for n in self.notifications):
-                return
+            for i in range(since, len(self.notifications)):
+                if text in self.notifications[i]:
+                    return i
             if self.process.poll() is not None and not self._read_notifications(0.05):
                 self._close()
                 raise AssertionError("vmqd exited (%d) before %s:\n%s" % (self.process.returncode, text,
                                                                          self.log_text()))
             self._read_notifications(0.1)
         raise AssertionError("vmqd did not send %s within %ss:\n%s" % (text, timeout, self.log_text()))
+
+    def reload(self, timeout=10):
+        """Sends vmqd SIGHUP and waits until the reload is over, done or refused:
+        RELOADING=1, then READY=1 again (sd_notify's reload protocol)."""
+        seen = len(self.notifications)
+        self.process.send_signal(signal.SIGHUP)
+        reloading = self.wait_notification("RELOADING=1", timeout, since=seen)
+        self.wait_notification("READY=1", timeout, since=reloading + 1)
 
     def _read_notifications(self, timeout):
         self.notify.settimeout(timeout)
