@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <random>
+#include <utility>
 #include <vector>
 
 // Shapes are written with designated initializers naming only what differs;
@@ -172,13 +173,21 @@ TEST(DeferredChecksum, CompleteChecksumsAreNeverChanged) {
   }
 }
 
-TEST(DeferredChecksum, ACompleteChecksumEqualToThePseudoSumIsFoundAndLeftAsItIs) {
-  // Choose two payload bytes so that the complete checksum equals the pseudo-header sum.
-  Frame f = build({.l4 = L4::udp, .payload = 20});
+// A UDP frame whose first two payload bytes (the knob) and checksum field are
+// zero; returns the knob's offset and the folded sum of the rest, the
+// pseudo-header included. Choosing the knob then chooses the whole sum.
+std::pair<std::size_t, std::uint16_t> frame_with_a_knob(Frame& f) {
+  f = build({.l4 = L4::udp, .payload = 20});
   const std::size_t knob = f.l4 + 8;
   put16(f.bytes, knob, 0);
   put16(f.bytes, f.field, 0);
-  const std::uint16_t rest = fold(sum_be(f.bytes, f.l4, f.l4_end, f.pseudo));
+  return {knob, fold(sum_be(f.bytes, f.l4, f.l4_end, f.pseudo))};
+}
+
+TEST(DeferredChecksum, ACompleteChecksumEqualToThePseudoSumIsFoundAndLeftAsItIs) {
+  // Choose two payload bytes so that the complete checksum equals the pseudo-header sum.
+  Frame f;
+  const auto [knob, rest] = frame_with_a_knob(f);
   // Wanted: rest + knob + field sums to all ones with field = pseudo, i.e. knob = -(rest + pseudo).
   const std::uint16_t knob_value = fold(static_cast<std::uint16_t>(~rest) + static_cast<std::uint16_t>(~f.pseudo));
   put16(f.bytes, knob, knob_value);
@@ -192,11 +201,8 @@ TEST(DeferredChecksum, ACompleteChecksumEqualToThePseudoSumIsFoundAndLeftAsItIs)
 }
 
 TEST(DeferredChecksum, AUdpChecksumThatSumsToZeroIsStoredAsAllOnes) {
-  Frame f = build({.l4 = L4::udp, .payload = 20});
-  const std::size_t knob = f.l4 + 8;
-  put16(f.bytes, knob, 0);
-  put16(f.bytes, f.field, 0);
-  const std::uint16_t rest = fold(sum_be(f.bytes, f.l4, f.l4_end, f.pseudo));
+  Frame f;
+  const auto [knob, rest] = frame_with_a_knob(f);
   put16(f.bytes, knob, static_cast<std::uint16_t>(~rest));  // the whole sum becomes 0xffff: checksum 0
   Bytes b = f.bytes;
   put16(b, f.field, f.pseudo);
