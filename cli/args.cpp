@@ -51,10 +51,11 @@ Result<FilterMatch> parse_filter(std::string_view mac_text, const std::optional<
     vlan = to_long(*vlan_text);
     if (!vlan) return invalid("--vlan", fmt::format("'{}' is not a VLAN id (1..4094)", *vlan_text));
   }
-  auto match = FilterMatch::make(*mac, vlan);
-  if (!match) return invalid(vlan && match.error().message.starts_with("VLAN") ? "--vlan" : "--mac",
-                             match.error().message);
-  return match;
+  // Each option checked on its own, so an error names the option it is about.
+  if (auto ok = FilterMatch::check_mac(*mac); !ok) return invalid("--mac", ok.error().message);
+  if (vlan)
+    if (auto ok = FilterMatch::check_vlan(*vlan); !ok) return invalid("--vlan", ok.error().message);
+  return FilterMatch::make(*mac, vlan);
 }
 
 Result<std::uint16_t> parse_frame_vlan(std::string_view option, std::string_view text) {

@@ -26,6 +26,9 @@ struct FilterMatch {
 
   // Validates: a unicast, nonzero MAC; no VLAN (untagged or zero) or 1..4094.
   static Result<FilterMatch> make(const MacAddress& mac, std::optional<long> vlan);
+  // make()'s checks one at a time, for callers that say which input was wrong.
+  static Result<void> check_mac(const MacAddress& mac);
+  static Result<std::uint16_t> check_vlan(long vlan);
 
   bool untagged() const { return vlan == VMQ_VLAN_UNTAGGED_OR_ZERO; }
   std::string describe() const;  // "MAC 52:54:00:aa:bb:cc VLAN 100" / "... untagged"
