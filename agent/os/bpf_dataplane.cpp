@@ -403,8 +403,8 @@ std::vector<UplinkInfo> BpfDataplane::check_attachments() {
   retry_stranded();
   std::vector<UplinkInfo> changed;
   for (auto& u : uplinks_) {
-    std::string problem = u->attachment->check();
-    if (problem.empty()) problem = rx_queue_problem(u->name, u->rx_queues);
+    auto attached = u->attachment->check();
+    std::string problem = attached ? rx_queue_problem(u->name, u->rx_queues) : attached.error().message;
     if (problem != u->degraded) {
       u->degraded = std::move(problem);
       changed.push_back(info_of(*u));

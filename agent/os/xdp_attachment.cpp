@@ -210,7 +210,7 @@ XdpAttachment::~XdpAttachment() {
   if (!program_) return;
   // A bpf_link detaches when its fd closes. Otherwise detach through libxdp,
   // which names our program, so a program that replaced ours stays.
-  if (method_ != Method::link && program_id_ != 0 && check().empty())
+  if (method_ != Method::link && program_id_ != 0 && check())
     xdp_program__detach(program_, ifindex_, static_cast<xdp_attach_mode>(mode_), 0);
   link_.reset();
   xdp_program__close(program_);
@@ -227,23 +227,27 @@ const char* XdpAttachment::method() const {
 
 const char* XdpAttachment::mode() const { return mode_name(mode_); }
 
-std::string XdpAttachment::check() const {
+Result<void> XdpAttachment::check() const {
   if (method_ == Method::dispatcher) {
     MultiprogPtr mp = multiprog_of(ifindex_);
     if (!mp || xdp_multiprog__is_legacy(mp.get()))
-      return fmt::format("libxdp's dispatcher is no longer attached to {}", ifname_);
+      return fail(Errc::invalid_state, fmt::format("libxdp's dispatcher is no longer attached to {}", ifname_));
     for (xdp_program* p = xdp_multiprog__next_prog(nullptr, mp.get()); p; p = xdp_multiprog__next_prog(p, mp.get()))
       if (xdp_program__id(p) == program_id_) return {};
-    return fmt::format("the classifier (program {}) is no longer in the dispatcher of {}", program_id_, ifname_);
+    return fail(Errc::invalid_state, fmt::format("the classifier (program {}) is no longer in the dispatcher of {}",
+                                                 program_id_, ifname_));
   }
   auto attached = attached_program_id(ifindex_, mode_);
-  if (!attached) return fmt::format("cannot query {}: {}", ifname_, attached.error().message);
+  if (!attached)
+    return fail(attached.error().code, fmt::format("cannot query {}: {}", ifname_, attached.error().message));
   if (*attached == program_id_) return {};
   if (*attached == 0)
-    return fmt::format("the classifier (program {}) was detached from {}: every frame takes the default path",
-                       program_id_, ifname_);
-  return fmt::format("XDP program {} replaced the classifier (program {}) on {}: vmq queues receive nothing",
-                     *attached, program_id_, ifname_);
+    return fail(Errc::invalid_state,
+                fmt::format("the classifier (program {}) was detached from {}: every frame takes the default path",
+                            program_id_, ifname_));
+  return fail(Errc::invalid_state,
+              fmt::format("XDP program {} replaced the classifier (program {}) on {}: vmq queues receive nothing",
+                          *attached, program_id_, ifname_));
 }
 
 }  // namespace vmq::os

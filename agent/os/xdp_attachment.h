@@ -43,8 +43,8 @@ class XdpAttachment {
   const char* method() const;  // "libxdp-dispatcher", "bpf-link" or "netlink"
   const char* mode() const;    // "native" or "generic"
   std::uint32_t program_id() const { return program_id_; }
-  // Empty while the device still runs our program; otherwise what happened.
-  std::string check() const;
+  // Fine while the device still runs our program; otherwise what happened.
+  Result<void> check() const;
 
  private:
   enum class Method { dispatcher, link, netlink };
