@@ -25,7 +25,14 @@ json filter_json(const Filter& f, const QueueManager& manager, const Dataplane& 
          {"queue", {{"id", f.queue}, {"name", q ? q->name : ""}}},
          {"mac", f.match.mac.to_string()},
          {"vlan", f.match.untagged() ? json(nullptr) : json(f.match.vlan)}};
-  if (q) j["hits"] = dataplane.filter_hits(q->uplink, f.id).value_or(0);
+  if (!q) return j;
+  // A counter that could not be read is null, with the reason beside it: never a zero.
+  if (auto hits = dataplane.filter_hits(q->uplink, f.id)) {
+    j["hits"] = *hits;
+  } else {
+    j["hits"] = nullptr;
+    j["hits_error"] = hits.error().message;
+  }
   return j;
 }
 
@@ -62,9 +69,14 @@ json queue_json(const Queue& q, const QueueManager& manager, const Dataplane& da
          {"paused_by_operator", q.paused_by_operator},
          {"last_error", q.last_error.empty() ? json(nullptr) : json(q.last_error)},
          {"filters", filters}};
-  const QueueStats stats = dataplane.queue_stats(q.id).value_or(QueueStats{});
-  j["counters"] = counters_json(stats);
-  if (detail) j["worker"] = {{"tid", stats.worker_tid}, {"cpu", q.cpu}};
+  auto stats = dataplane.queue_stats(q.id);
+  if (stats) {
+    j["counters"] = counters_json(*stats);
+  } else {
+    j["counters"] = nullptr;
+    j["counters_error"] = stats.error().message;
+  }
+  if (detail) j["worker"] = {{"tid", stats ? stats->worker_tid : 0}, {"cpu", q.cpu}};
   return j;
 }
 

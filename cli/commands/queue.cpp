@@ -109,8 +109,10 @@ std::string queue_detail_text(const json& q) {
       {"vlan mode", text(member(q, {"vlan_mode"}))},
       {"worker", worker_text},
   };
+  const json& counters_error = member(q, {"counters_error"});
   return render_fields(fields) + "\nfilters:\n" + filters_table(member(q, {"filters"}), 2) + "\ncounters:\n" +
-         counters_table(member(q, {"counters"}), 2);
+         (counters_error.is_string() ? "  unavailable: " + counters_error.get<std::string>() + "\n"
+                                     : counters_table(member(q, {"counters"}), 2));
 }
 
 std::string queue_list_text(const json& result) {

@@ -283,6 +283,20 @@ TEST_F(ControlApiTest, QueueShowByNameOrId) {
   EXPECT_EQ(by_id, by_name);
 }
 
+TEST_F(ControlApiTest, CountersThatCannotBeReadAreNullWithTheReasonNeverZero) {
+  add_two_queues();
+  dp.failing_reads = {"queue_stats", "filter_hits"};
+  const json q = ok("queue.show", {{"queue", "web1"}});
+  EXPECT_TRUE(q.at("counters").is_null());
+  EXPECT_EQ(q.at("counters_error"), "queue_stats failed (injected)");
+  EXPECT_TRUE(q.at("filters").at(0).at("hits").is_null());
+  EXPECT_EQ(q.at("filters").at(0).at("hits_error"), "filter_hits failed (injected)");
+  const json list = ok("queue.list");
+  EXPECT_TRUE(list.at("queues").at(1).at("counters").is_null());
+  dp.failing_reads.clear();
+  EXPECT_EQ(ok("queue.show", {{"queue", "web1"}}).at("counters").at("received"), 0);
+}
+
 TEST_F(ControlApiTest, QueueSetChangesCpuNameAndVm) {
   add_two_queues();
   json q = ok("queue.set", {{"queue", "web1"}, {"cpu", 1}});

@@ -77,8 +77,15 @@ class FakeDataplane : public Dataplane {
     started.erase(queue);
   }
 
-  Result<QueueStats> queue_stats(QueueId) const override { return QueueStats{}; }
-  Result<std::uint64_t> filter_hits(std::string_view, FilterId) const override { return 0; }
+  Result<QueueStats> queue_stats(QueueId) const override {
+    if (failing_reads.contains("queue_stats")) return fail(Errc::system, "queue_stats failed (injected)");
+    return QueueStats{};
+  }
+  Result<std::uint64_t> filter_hits(std::string_view, FilterId) const override {
+    if (failing_reads.contains("filter_hits")) return fail(Errc::system, "filter_hits failed (injected)");
+    return 0;
+  }
+  std::set<std::string> failing_reads;  // names of read calls that fail until removed
   Result<DefaultQueueStats> default_queue_stats(std::string_view) const override { return DefaultQueueStats{}; }
   Result<UmemStats> umem_stats(std::string_view) const override { return UmemStats{}; }
   Result<ClassifierTables> classifier_tables(std::string_view uplink) const override {
