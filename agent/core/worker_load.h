@@ -18,7 +18,7 @@ struct WorkerSample {
   int tid = 0;
   std::size_t queues = 0;
   std::chrono::nanoseconds cpu_time{0};  // the worker thread's CPU time (user + system)
-  std::uint64_t frames = 0;              // frames its queues handled
+  std::uint64_t frames = 0;              // frames its queues took from their RX rings
 };
 
 struct WorkerLoad {

@@ -5,11 +5,19 @@
 
 namespace vmq::os {
 
+// What one service() call did: frames taken from the queue's RX rings, and
+// port completions taken (each frame is handled twice: in, then completed).
+struct ServiceRound {
+  unsigned frames = 0;
+  unsigned completions = 0;
+  bool idle() const { return frames == 0 && completions == 0; }
+};
+
 class ServicedQueue {
  public:
   virtual ~ServicedQueue() = default;
-  // Moves what is ready; returns how many frames it handled (0: idle).
-  virtual unsigned service() = 0;
+  // Moves what is ready.
+  virtual ServiceRound service() = 0;
   // Descriptors the worker sleeps on while every queue it serves is idle.
   virtual std::vector<int> poll_fds() const = 0;
   // Frames handed to the port whose completion has not come yet (they come

@@ -72,13 +72,14 @@ std::vector<int> VmQueuePath::poll_fds() const {
   return fds;
 }
 
-unsigned VmQueuePath::service() {
-  unsigned work = take_completions(returns_);
-  for (auto& rx : rx_) work += forward_received(*rx, returns_);
+ServiceRound VmQueuePath::service() {
+  ServiceRound round;
+  round.completions = take_completions(returns_);
+  for (auto& rx : rx_) round.frames += forward_received(*rx, returns_);
   if (ring_entries(tx_.producer, tx_.consumer) > 0) kick_port();
   umem_.recycle(returns_);
   returns_.clear();
-  return work;
+  return round;
 }
 
 unsigned VmQueuePath::take_completions(std::vector<std::uint64_t>& returns) {
@@ -158,10 +159,11 @@ void VmQueuePath::kick_port() {
   // Copy-mode transmit happens inside this call, a batch at a time.
   const bool sent = sendto(xsk_socket__fd(port_), nullptr, 0, MSG_DONTWAIT, nullptr, 0) >= 0;
   const int err = sent ? 0 : errno;
-  if (tx_consumer() != consumer_before) kernel_tx_position_ = tx_consumer();
+  const std::uint32_t consumer_after = tx_consumer();
+  if (consumer_after != consumer_before) kernel_tx_position_ = consumer_after;
   if (sent) return;
   if (err == EBUSY) {
-    note_refused_by_port(consumer_before);
+    note_refused_by_port(consumer_before, consumer_after);
     return;
   }
   if (err == EAGAIN || err == ENOBUFS || err == EINTR) return;  // try again next round
@@ -174,12 +176,11 @@ void VmQueuePath::kick_port() {
 // EBUSY: the device dropped the last frame the kernel took (NET_XMIT_DROP:
 // no carrier, the receiver's backlog full), and that call stopped there. Its
 // completion still comes; the note makes it count as refused, not delivered.
-void VmQueuePath::note_refused_by_port(std::uint32_t consumer_before) {
-  const std::uint32_t consumer = tx_consumer();
+void VmQueuePath::note_refused_by_port(std::uint32_t consumer_before, std::uint32_t consumer_after) {
   // If the call sent frames before the drop it published the consumer index
   // past the dropped frame; if the drop was its first frame it published
   // nothing, and the frame is the next one after what the kernel had taken.
-  const std::uint32_t dropped = consumer != consumer_before ? consumer - 1 : kernel_tx_position_++;
+  const std::uint32_t dropped = consumer_after != consumer_before ? consumer_after - 1 : kernel_tx_position_++;
   umem_.tx_note(xsk_ring_prod__tx_desc(&tx_, dropped)->addr) |= kRefusedByPort;
 }
 

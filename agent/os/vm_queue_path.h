@@ -43,8 +43,8 @@ class VmQueuePath final : public ServicedQueue {
 
   // --- worker side: called by the one worker serving the queue ---
   // Moves what is ready (completions, then received frames) and gives spent
-  // frames back to the fill rings; returns how many frames it handled.
-  unsigned service() override;
+  // frames back to the fill rings.
+  ServiceRound service() override;
   // Frames submitted to the port and not completed yet.
   bool awaiting_port() const override { return in_flight_.load(std::memory_order_relaxed) > 0; }
   void set_worker_tid(int tid) override { worker_tid_.store(tid, std::memory_order_relaxed); }
@@ -69,7 +69,7 @@ class VmQueuePath final : public ServicedQueue {
   void kick_port();
   // The TX ring's consumer index as the kernel published it.
   std::uint32_t tx_consumer() const { return __atomic_load_n(tx_.consumer, __ATOMIC_ACQUIRE); }
-  void note_refused_by_port(std::uint32_t consumer_before);
+  void note_refused_by_port(std::uint32_t consumer_before, std::uint32_t consumer_after);
 
   UplinkUmem& umem_;
   QueueId id_;

@@ -41,13 +41,7 @@ Worker::~Worker() {
   if (!thread_.joinable()) return;
   // Stopping waits as long as it takes: the thread must be gone before the
   // members it uses.
-  std::future<void> stopped;
-  {
-    std::lock_guard lock(commands_lock_);
-    stopped = commands_.emplace_back(Command{Command::Kind::stop, nullptr, next_command_id_++, {}}).done.get_future();
-  }
-  const std::uint64_t one = 1;
-  (void)write(wakeup_.get(), &one, sizeof one);
+  (void)post(Command::Kind::stop, nullptr);
   thread_.join();
 }
 
@@ -55,19 +49,21 @@ Result<void> Worker::add(ServicedQueue* queue) { return submit(Command::Kind::ad
 
 Result<void> Worker::remove(ServicedQueue* queue) { return submit(Command::Kind::remove, queue); }
 
-Result<void> Worker::submit(Command::Kind kind, ServicedQueue* queue) {
-  std::future<void> done;
-  std::uint64_t id = 0;
+Worker::Posted Worker::post(Command::Kind kind, ServicedQueue* queue) {
+  Posted posted;
   {
     std::lock_guard lock(commands_lock_);
-    id = next_command_id_++;
-    done = commands_.emplace_back(Command{kind, queue, id, {}}).done.get_future();
+    posted.id = next_command_id_++;
+    posted.done = commands_.emplace_back(Command{kind, queue, posted.id, {}}).done.get_future();
   }
   const std::uint64_t one = 1;
-  if (write(wakeup_.get(), &one, sizeof one) < 0 && errno != EAGAIN) {
-    const int err = errno;
-    if (withdraw(id)) return fail_errno(err, fmt::format("waking the worker of CPU {}", cpu_));
-  }
+  if (write(wakeup_.get(), &one, sizeof one) < 0 && errno != EAGAIN) posted.wake_errno = errno;
+  return posted;
+}
+
+Result<void> Worker::submit(Command::Kind kind, ServicedQueue* queue) {
+  auto [id, done, wake_errno] = post(kind, queue);
+  if (wake_errno != 0 && withdraw(id)) return fail_errno(wake_errno, fmt::format("waking the worker of CPU {}", cpu_));
   if (done.wait_for(command_timeout_) == std::future_status::ready) return {};
   // A command left queued would reach the worker later, with a queue the
   // caller has freed by then: take it back. If the worker took it meanwhile,
@@ -111,10 +107,15 @@ void Worker::run(std::promise<Result<void>> started) {
 
   int idle_rounds = 0;
   while (apply_commands()) {
-    unsigned work = 0;
-    for (ServicedQueue* q : queues_) work += q->service();
-    if (work > 0) {
-      frames_.fetch_add(work, std::memory_order_relaxed);
+    bool idle = true;
+    unsigned frames = 0;
+    for (ServicedQueue* q : queues_) {
+      const ServiceRound round = q->service();
+      idle = idle && round.idle();
+      frames += round.frames;
+    }
+    if (!idle) {
+      frames_.fetch_add(frames, std::memory_order_relaxed);
       idle_rounds = 0;
       continue;
     }

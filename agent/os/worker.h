@@ -34,7 +34,7 @@ class Worker {
   unsigned cpu() const { return cpu_; }
   int tid() const { return tid_.load(); }
   std::size_t queue_count() const { return queue_count_.load(); }
-  // Frames its queues handled, and the thread's CPU time (user and system:
+  // Frames its queues took from their RX rings, and the thread's CPU time (user and system:
   // the kernel's transmit work in its system calls too), since it started.
   std::uint64_t frames() const { return frames_.load(std::memory_order_relaxed); }
   std::chrono::nanoseconds cpu_time() const;
@@ -54,6 +54,13 @@ class Worker {
   };
 
   Worker(unsigned cpu, std::chrono::milliseconds command_timeout) : cpu_(cpu), command_timeout_(command_timeout) {}
+  struct Posted {
+    std::uint64_t id = 0;
+    std::future<void> done;
+    int wake_errno = 0;  // the wakeup could not be written (the command is queued all the same)
+  };
+  // Queues a command and wakes the worker.
+  Posted post(Command::Kind kind, ServicedQueue* queue);
   Result<void> submit(Command::Kind kind, ServicedQueue* queue);
   // Takes a command back if the worker has not taken it yet.
   bool withdraw(std::uint64_t id);

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include "os/serviced_queue.h"
 
@@ -38,12 +39,12 @@ class FakeQueue final : public ServicedQueue {
     std::lock_guard lock(registry_.lock);
     registry_.alive.erase(this);
   }
-  unsigned service() override {
+  ServiceRound service() override {
     {
       std::lock_guard lock(registry_.lock);
       if (!registry_.alive.contains(this)) {
         ++registry_.services_of_freed;
-        return 0;
+        return {};
       }
     }
     ++services;
@@ -55,7 +56,7 @@ class FakeQueue final : public ServicedQueue {
       gate_.wait_for(lock, 10s, [this] { return open_; });  // bounded, whatever the test does
       held_ = false;
     }
-    return 0;
+    return std::exchange(next_round, {});
   }
   std::vector<int> poll_fds() const override { return {}; }
   bool awaiting_port() const override { return false; }
@@ -75,6 +76,7 @@ class FakeQueue final : public ServicedQueue {
   }
 
   std::atomic<unsigned> services{0};
+  ServiceRound next_round;  // what the next service() call reports (set before the worker serves it)
 
  private:
   Registry& registry_;
@@ -90,6 +92,18 @@ bool wait_for(const std::function<bool()>& condition, std::chrono::milliseconds 
     std::this_thread::sleep_for(1ms);
   }
   return true;
+}
+
+TEST(Worker, CountsTheFramesItsQueuesReceivedNotTheirCompletions) {
+  Registry registry;
+  FakeQueue queue(registry);
+  queue.next_round = {.frames = 3, .completions = 3};
+  auto worker = Worker::start(0);
+  ASSERT_TRUE(worker) << worker.error().message;
+  ASSERT_TRUE((*worker)->add(&queue));
+  ASSERT_TRUE(wait_for([&] { return queue.services > 2; }));
+  EXPECT_EQ((*worker)->frames(), 3u);
+  EXPECT_TRUE((*worker)->remove(&queue));
 }
 
 class WorkerThatDoesNotAnswer : public testing::Test {
