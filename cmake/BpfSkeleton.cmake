@@ -9,9 +9,9 @@
 find_program(BPF_CLANG NAMES clang-14 clang REQUIRED)
 find_program(BPFTOOL NAMES bpftool PATHS /usr/sbin /sbin REQUIRED)
 
-# clang -target bpf needs the multiarch directory for <asm/types.h>.
-execute_process(COMMAND ${CMAKE_C_COMPILER} -print-multiarch
-                OUTPUT_VARIABLE BPF_MULTIARCH OUTPUT_STRIP_TRAILING_WHITESPACE)
+# clang -target bpf needs the multiarch directory for <asm/types.h>
+# (CMake finds it whichever C compiler builds the rest).
+set(BPF_MULTIARCH "${CMAKE_LIBRARY_ARCHITECTURE}")
 
 function(bpf_skeleton name)
   cmake_parse_arguments(ARG "" "SOURCE" "DEPENDS" ${ARGN})

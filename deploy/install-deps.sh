@@ -9,6 +9,8 @@ packages=(
   libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev
   libboost-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libfmt-dev libsystemd-dev
   googletest libgtest-dev
+  # the fuzz targets (deploy/fuzz.sh): libFuzzer, and a clang whose C++23 has std::expected
+  clang-19 libclang-rt-19-dev
   # run and test
   xdp-tools iproute2 iputils-ping ethtool procps util-linux tmux python3 bash-completion
   # the guest test (tests/integration/test_guest.py): QEMU (its Depends bring SeaBIOS and the

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the dependencies, builds vmq and runs every test tier:
 #   unit (no root), bpf (BPF_PROG_TEST_RUN), integration (network namespaces),
-# then the unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# then the unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer,
+# then a bounded run of every fuzz target (deploy/fuzz.sh).
 # Root-only tests skip with a reason when not run as root.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,4 +25,6 @@ echo "== build with ASan+UBSan"
 echo "== unit tests under ASan+UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir "$src/build-asan" --output-on-failure -j "$jobs" -L unit
+echo "== fuzzing: each target's corpus replayed, then 60 s of fuzzing (clang 19, ASan+UBSan)"
+"$src/deploy/fuzz.sh" "$src/build-fuzz" 60
 echo "== all tests passed"

@@ -1,0 +1,58 @@
+// The control protocol as vmqd's control server sees it: every line of the
+// input is one request, decoded and handled in order by one ControlApi over
+// the fake dataplane, so sequences (add, set, drain, restore...) are reached.
+// Whatever the line, the reply carries the request's id and survives encode
+// and decode; a reply line from an agent decodes the same way.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "api/protocol.h"
+#include "core/placement.h"
+#include "core/queue_manager.h"
+#include "service/control_api.h"
+#include "unit/fake_dataplane.h"
+
+namespace {
+
+using namespace vmq;
+
+QueueLimits small_limits() {
+  QueueLimits limits;
+  limits.max_queues = 4;
+  limits.max_filters = 8;
+  return limits;
+}
+
+void check_reply(const api::Reply& reply) {
+  auto again = api::decode_reply(api::encode(reply));
+  if (!again || again->id != reply.id || again->error.has_value() != reply.error.has_value()) __builtin_trap();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  test::FakeDataplane dataplane;
+  QueueManager manager(small_limits(), Placement({}, {0, 1}), dataplane);
+  service::ControlApi control(manager, service::AgentInfo{"0.0.0", "fuzz-host", std::chrono::steady_clock::now()},
+                              [] { return Result<void>{}; });
+
+  std::string_view rest(reinterpret_cast<const char*>(data), size);
+  while (!rest.empty()) {
+    const auto end = rest.find('\n');
+    const std::string_view line = rest.substr(0, end);
+    rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 1);
+
+    std::uint64_t id = 0;
+    auto request = api::decode_request(line, &id);
+    if (!request) {
+      if (auto reply = api::decode_reply(line)) check_reply(*reply);
+      continue;
+    }
+    const api::Reply reply = control.handle(*request);
+    if (reply.id != request->id) __builtin_trap();
+    check_reply(reply);
+  }
+  return 0;
+}
