@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/names.h"
+#include "service/json_record.h"
 #include "service/params.h"
 
 namespace vmq::service {
@@ -66,30 +67,43 @@ Result<MigrationDocument> parse_migration_document(const json& j) {
     return refuse("the checksum does not match: the document was truncated or modified");
 
   MigrationDocument d;
-  try {
-    d.source_host = j.at("source_host").get<std::string>();
-    d.drained_at = j.at("drained_at").get<std::string>();
-    const json& q = j.at("queue");
-    d.name = q.at("name").get<std::string>();
-    d.vm = q.at("vm").get<std::string>();
-    d.uplink = q.at("uplink").get<std::string>();
-    d.port = q.at("port").get<std::string>();
-    d.frames = q.at("frames").get<std::uint32_t>();
-    d.paused_by_operator = q.at("paused_by_operator").get<bool>();
-    d.cpu = q.at("cpu_policy").at("cpu").get<unsigned>();
-    auto mode = parse_vlan_mode(q.at("vlan_mode").get<std::string>());
-    if (!mode) return refuse(mode.error().message);
-    d.vlan_mode = *mode;
-    for (const json& f : q.at("filters")) {
-      auto match = filter_match_from(f, "a filter");
-      if (!match) return refuse(match.error().message);
-      d.filters.push_back(*match);
-    }
-    d.counters = j.at("counters_at_drain");
-    d.drained_frames = j.at("drain").at("frames").get<std::uint64_t>();
-    d.drain_us = j.at("drain").at("microseconds").get<std::uint64_t>();
-  } catch (const json::exception& e) {
-    return refuse(fmt::format("a field is missing or has the wrong type ({})", e.what()));
+  nlohmann::json queue, cpu_policy, drain;
+  RecordReader document(j, "the document");
+  document.read("source_host", d.source_host);
+  document.read("drained_at", d.drained_at);
+  document.read("queue", queue);
+  document.read("counters_at_drain", d.counters);
+  document.read("drain", drain);
+  if (document.error()) return refuse(document.error()->message);
+
+  RecordReader q(queue, "queue");
+  q.read("name", d.name);
+  q.read("vm", d.vm);
+  q.read("uplink", d.uplink);
+  q.read("port", d.port);
+  q.read("frames", d.frames);
+  q.read("paused_by_operator", d.paused_by_operator);
+  q.read("cpu_policy", cpu_policy);
+  std::string vlan_mode;
+  q.read("vlan_mode", vlan_mode);
+  if (q.error()) return refuse(q.error()->message);
+  RecordReader policy(cpu_policy, "queue.cpu_policy");
+  policy.read("cpu", d.cpu);
+  RecordReader drained(drain, "drain");
+  drained.read("frames", d.drained_frames);
+  drained.read("microseconds", d.drain_us);
+  for (const auto* reader : {&policy, &drained})
+    if (reader->error()) return refuse(reader->error()->message);
+
+  auto mode = parse_vlan_mode(vlan_mode);
+  if (!mode) return refuse(mode.error().message);
+  d.vlan_mode = *mode;
+  const auto filters = queue.find("filters");
+  if (filters == queue.end() || !filters->is_array()) return refuse("queue: 'filters' must be an array");
+  for (const json& f : *filters) {
+    auto match = filter_match_from(f, "a filter");
+    if (!match) return refuse(match.error().message);
+    d.filters.push_back(*match);
   }
   if (auto ok = check_queue_name(d.name); !ok) return refuse(ok.error().message);
   if (d.filters.empty()) return refuse("the queue has no filters");

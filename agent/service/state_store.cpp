@@ -7,14 +7,13 @@
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
-#include <limits>
-#include <type_traits>
 #include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "os/unique_fd.h"
+#include "service/json_record.h"
 
 namespace vmq::service {
 namespace {
@@ -34,47 +33,6 @@ json to_json(const SavedQueue& saved) {
           {"frames", q.frames}, {"vlan_mode", to_string(q.vlan_mode)},
           {"paused", q.paused_by_operator},           {"filters", filters}};
 }
-
-// Whether a JSON value is exactly a T: no sign, fraction or boolean slips
-// into a number, and the number fits.
-template <typename T>
-bool has_type(const json& v) {
-  if constexpr (std::is_same_v<T, bool>) {
-    return v.is_boolean();
-  } else if constexpr (std::is_same_v<T, std::string>) {
-    return v.is_string();
-  } else {
-    static_assert(std::is_unsigned_v<T>);
-    return v.is_number_unsigned() && v.get<std::uint64_t>() <= std::numeric_limits<T>::max();
-  }
-}
-
-// Reads a saved record field by field; remembers the first bad one.
-class RecordReader {
- public:
-  RecordReader(const json& j, std::string where) : j_(j), where_(std::move(where)) {}
-
-  template <typename T>
-  void read(const char* key, T& out) {
-    if (error_) return;
-    auto it = j_.find(key);
-    if (it == j_.end()) {
-      error_ = Error{Errc::invalid_argument, fmt::format("{}: '{}' is missing", where_, key)};
-      return;
-    }
-    if (!has_type<T>(*it)) {
-      error_ = Error{Errc::invalid_argument, fmt::format("{}: '{}' has the wrong type", where_, key)};
-      return;
-    }
-    out = it->get<T>();
-  }
-  const std::optional<Error>& error() const { return error_; }
-
- private:
-  const json& j_;
-  std::string where_;
-  std::optional<Error> error_;
-};
 
 Result<Filter> filter_from_json(const json& j, QueueId queue, const std::string& where) {
   if (!j.is_object()) return fail(Errc::invalid_argument, where + ": not an object");
