@@ -8,6 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang llvm
   libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev
   libboost-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libfmt-dev libsystemd-dev
+  libxml2-dev
   googletest libgtest-dev
   # the fuzz targets (deploy/fuzz.sh): libFuzzer, and a clang whose C++23 has std::expected
   clang-19 libclang-rt-19-dev
@@ -17,6 +18,8 @@ packages=(
   # PVH loader), cpio and xz for tests/guest/build-image.sh, which fetches the kernel and
   # busybox-static itself with apt-get download and installs neither
   qemu-system-x86 cpio xz-utils
+  # the libvirt hook's test (tests/integration/test_libvirt.py) starts its own libvirtd
+  libvirt-daemon-system libvirt-clients
 )
 
 if [[ $(id -u) -ne 0 ]]; then
