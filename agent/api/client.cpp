@@ -1,5 +1,6 @@
 #include "api/client.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -16,20 +17,36 @@ Client::~Client() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+// Bounded by the timeout like every reply: a blocking connect to a Unix
+// socket whose listen backlog is full (an agent that does not accept) waits
+// forever, a non-blocking one says EAGAIN and is tried again.
 Result<void> Client::connect() {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (socket_path_.size() >= sizeof addr.sun_path)
     return fail(Errc::invalid_argument, fmt::format("socket path {} is too long", socket_path_));
   std::memcpy(addr.sun_path, socket_path_.c_str(), socket_path_.size() + 1);
-  fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd_ < 0) return fail_errno(errno, "creating a Unix socket");
-  if (::connect(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-    const int err = errno;
+  const auto deadline = std::chrono::steady_clock::now() + timeout_;
+  auto give_up = [&](Error error) {
     ::close(fd_);
     fd_ = -1;
-    return fail_errno(err, fmt::format("connecting to {}", socket_path_));
+    return std::unexpected(std::move(error));
+  };
+  while (::connect(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    const int err = errno;
+    if (err == EINTR) continue;
+    if (err != EAGAIN) return give_up(system_error(err, fmt::format("connecting to {}", socket_path_)));
+    if (std::chrono::steady_clock::now() >= deadline)
+      return give_up(Error{Errc::timeout, fmt::format("connecting to {}: the agent accepted no connection within {} s",
+                                                      socket_path_, std::chrono::duration<double>(timeout_).count())});
+    ::poll(nullptr, 0, 10);
   }
+  // Replies are awaited with poll(); sending a request may block as before.
+  const int flags = ::fcntl(fd_, F_GETFL);
+  if (flags < 0 || ::fcntl(fd_, F_SETFL, flags & ~O_NONBLOCK) != 0)
+    return give_up(system_error(errno, "making the control socket blocking"));
   return {};
 }
 

@@ -1,4 +1,5 @@
-// A blocking client of vmqd's control socket, for vmqctl and the tests.
+// A blocking client of vmqd's control socket, for vmqctl, the libvirt hook and
+// the tests. Connecting and every reply are bounded by the timeout.
 #pragma once
 
 #include <chrono>

@@ -5,6 +5,7 @@
 
 vmq_test(unit_protocol_test LABEL unit
   SOURCES "${CMAKE_CURRENT_LIST_DIR}/protocol_test.cpp"
+          "${CMAKE_CURRENT_LIST_DIR}/client_test.cpp"
   LIBS vmq_api)
 
 vmq_test(unit_service_test LABEL unit
