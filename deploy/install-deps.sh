@@ -20,6 +20,8 @@ packages=(
   qemu-system-x86 cpio xz-utils
   # the libvirt hook's test (tests/integration/test_libvirt.py) starts its own libvirtd
   libvirt-daemon-system libvirt-clients
+  # the metrics test (tests/integration/test_metrics.py) scrapes vmqd with its own Prometheus
+  prometheus
 )
 
 if [[ $(id -u) -ne 0 ]]; then

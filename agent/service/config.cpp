@@ -9,6 +9,7 @@
 #include "core/names.h"
 #include "os/netdev.h"
 #include "os/xdp_attachment.h"
+#include "service/metrics_listen_address.h"
 #include "vmq/abi.h"
 
 namespace vmq::service {
@@ -60,6 +61,7 @@ struct Reader {
 const std::set<std::string_view> kKnownKeys = {
     "uplinks",   "cpus",        "max_queues",   "max_filters", "umem_frames_per_rxq", "queue_frames",
     "xdp_attach", "socket",     "socket_group", "state_dir",   "log_level",           "host_id",
+    "metrics_listen",
 };
 
 bool is_power_of_two(std::uint32_t v) { return v != 0 && (v & (v - 1)) == 0; }
@@ -106,7 +108,7 @@ Result<AgentConfig> load_config(const std::string& path, bool required) {
                   r.uint("queue_frames", config.queue_frames, 64, 4096), r.string("xdp_attach", config.xdp_attach),
                   r.string("socket", config.socket_path), r.string("socket_group", config.socket_group),
                   r.string("state_dir", config.state_dir), r.string("log_level", log_level),
-                  r.string("host_id", config.host_id)}) {
+                  r.string("host_id", config.host_id), r.string("metrics_listen", config.metrics_listen)}) {
     if (!ok) return std::unexpected(ok.error());
   }
   if (!cpus.empty()) {
@@ -143,6 +145,10 @@ Result<void> validate(const AgentConfig& c) {
   if (c.socket_path.empty() || c.socket_path.front() != '/' || c.socket_path.size() >= 108)
     return invalid("socket", "must be an absolute path shorter than 108 characters");
   if (c.state_dir.empty() || c.state_dir.front() != '/') return invalid("state_dir", "must be an absolute path");
+  if (!c.metrics_listen.empty()) {
+    if (auto endpoint = parse_listen_address(c.metrics_listen); !endpoint)
+      return invalid("metrics_listen", endpoint.error().message + "; \"\" turns /metrics off");
+  }
   return {};
 }
 

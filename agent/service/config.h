@@ -29,6 +29,7 @@ struct AgentConfig {
   std::string state_dir = "/var/lib/vmq";
   LogLevel log_level = LogLevel::info;
   std::string host_id;  // names this host in migration documents; default: the host name
+  std::string metrics_listen;  // "ADDRESS:PORT" serving /metrics; empty: off
 };
 
 // Reads `path` over the defaults. A missing file is an error only when

@@ -433,10 +433,22 @@ Result<json> ControlApi::trace(const json& params) {
   return out;
 }
 
+Result<json> ControlApi::migrate_drain(const json& params) {
+  auto result = drain_for_migration(params);
+  if (!result) ++migrations_.drain_failures;
+  return result;
+}
+
+Result<json> ControlApi::migrate_restore(const json& params) {
+  auto result = restore_from_migration(params);
+  if (!result) ++migrations_.restore_failures;
+  return result;
+}
+
 // Live migration, source side: new frames take the default path from the
 // moment the filters are cleared; what the queue holds is delivered; DMA
 // stopped is indicated once; the queue is freed and described.
-Result<json> ControlApi::migrate_drain(const json& params) {
+Result<json> ControlApi::drain_for_migration(const json& params) {
   if (auto ok = Params(params).allow_only({"queue"}); !ok) return error_of(ok);
   auto q = queue_param(params);
   if (!q) return error_of(q);
@@ -450,6 +462,7 @@ Result<json> ControlApi::migrate_drain(const json& params) {
   doc.counters = counters_json(drained->final_stats);
   doc.drained_frames = drained->frames;
   doc.drain_us = static_cast<std::uint64_t>(drained->duration.count());
+  migrations_.drains.observe(drained->duration);
   return json{{"document", to_json(doc)},
               {"drained_frames", drained->frames},
               {"drain_us", drained->duration.count()},
@@ -459,7 +472,7 @@ Result<json> ControlApi::migrate_drain(const json& params) {
 // Live migration, destination side: the queue is created with its filters
 // and runs, or nothing is created at all. Restoring what is already here is
 // a success, so that a hook may run it twice.
-Result<json> ControlApi::migrate_restore(const json& params) {
+Result<json> ControlApi::restore_from_migration(const json& params) {
   const Params p(params);
   if (auto ok = p.allow_only({"document", "uplink", "port", "cpu"}); !ok) return error_of(ok);
   const json* document = p.find("document");
@@ -501,6 +514,7 @@ Result<json> ControlApi::migrate_restore(const json& params) {
     if (auto ok = manager_.pause(*id); !ok) return error_of(ok);
   }
   const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
+  migrations_.restores.observe(elapsed);
   return json{{"queue", queue_view(*manager_.queue(*id), true)},
               {"already_restored", false},
               {"cpu_choice", cpu_choice},

@@ -11,6 +11,7 @@
 
 #include "api/protocol.h"
 #include "core/queue_manager.h"
+#include "service/metrics_migrations.h"
 
 namespace vmq::service {
 
@@ -28,6 +29,8 @@ class ControlApi {
 
   // Never throws: every failure becomes an error reply.
   api::Reply handle(const api::Request& request);
+  // Drains and restores done for live migration since vmqd started (for /metrics).
+  const MigrationMetrics& migrations() const { return migrations_; }
 
  private:
   using Handler = Result<nlohmann::json> (ControlApi::*)(const nlohmann::json& params);
@@ -48,6 +51,8 @@ class ControlApi {
   Result<nlohmann::json> trace(const nlohmann::json& params);
   Result<nlohmann::json> migrate_drain(const nlohmann::json& params);
   Result<nlohmann::json> migrate_restore(const nlohmann::json& params);
+  Result<nlohmann::json> drain_for_migration(const nlohmann::json& params);
+  Result<nlohmann::json> restore_from_migration(const nlohmann::json& params);
 
   Result<const Queue*> queue_param(const nlohmann::json& params) const;
   nlohmann::json queue_view(const Queue& queue, bool detail) const;
@@ -55,6 +60,7 @@ class ControlApi {
   QueueManager& manager_;
   AgentInfo info_;
   SaveState save_state_;
+  MigrationMetrics migrations_;
   std::map<std::string, Handler, std::less<>> methods_;
 };
 

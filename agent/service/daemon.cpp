@@ -12,6 +12,8 @@
 
 #include "os/netdev.h"
 #include "os/xdp_attachment.h"
+#include "service/metrics_render.h"
+#include "service/metrics_snapshot.h"
 
 namespace vmq::service {
 
@@ -106,7 +108,15 @@ Result<void> Daemon::open() {
   auto server = ControlServer::open(io_, config_.socket_path, config_.socket_group, *api_, log);
   if (!server) return std::unexpected(server.error());
   server_ = std::move(*server);
+  metrics_ = std::make_unique<MetricsEndpoint>(io_, [this] { return render_metrics(); }, log);
   return {};
+}
+
+std::string Daemon::render_metrics() const {
+  AgentMetrics agent;
+  agent.version = VMQ_VERSION;
+  agent.start_time_seconds = std::chrono::duration<double>(started_.time_since_epoch()).count();
+  return service::render_metrics(collect_metrics(*manager_, agent, api_->migrations()));
 }
 
 void Daemon::restore_saved_queues(const std::vector<SavedQueue>& saved) {
@@ -138,6 +148,7 @@ Result<void> Daemon::save_state() {
 
 void Daemon::run() {
   server_->start();
+  metrics_->configure(config_.metrics_listen);
   watch_signals();
   watch_uplinks();
   std::uint64_t watchdog_usec = 0;
@@ -197,6 +208,7 @@ void Daemon::reload() {
   if (c.host_id.empty()) c.host_id = config_.host_id;
   logger_.set_level(c.log_level);
   if (c.socket_group != config_.socket_group) server_->set_group(c.socket_group);
+  metrics_->configure(c.metrics_listen);
   if (c.cpus != config_.cpus) {
     auto online = os::online_cpus();
     Placement placement(c.cpus, online ? *online : std::set<unsigned>{});
@@ -224,6 +236,7 @@ void Daemon::reload() {
   config_.log_level = c.log_level;
   config_.socket_group = c.socket_group;
   config_.cpus = c.cpus;
+  config_.metrics_listen = c.metrics_listen;
   logger_.log(LogLevel::notice, "configuration reloaded");
   notify("READY=1");
 }
@@ -231,6 +244,7 @@ void Daemon::reload() {
 void Daemon::shutdown() {
   notify("STOPPING=1");
   server_->stop();
+  metrics_->stop();
   uplink_timer_.cancel();
   watchdog_timer_.cancel();
   // New frames take the default path; what the queues hold is delivered.

@@ -1,5 +1,5 @@
 // vmqd's wiring: configuration, saved state, dataplane, queue manager and
-// control server, driven by one io_context; systemd notifications, signals
+// control server and /metrics, driven by one io_context; systemd notifications, signals
 // (SIGTERM/SIGINT stop, SIGHUP reloads) and the uplink watch.
 #pragma once
 
@@ -16,6 +16,7 @@
 #include "service/control_api.h"
 #include "service/control_server.h"
 #include "service/logger.h"
+#include "service/metrics_endpoint.h"
 #include "service/state_store.h"
 
 namespace vmq::service {
@@ -41,6 +42,7 @@ class Daemon : private QueueEvents {
   void keep_watchdog_fed(std::chrono::microseconds interval);
   void reload();
   void shutdown();
+  std::string render_metrics() const;
 
   void state_changed(const Queue& queue, QueueState from, QueueState to) override;
   void dma_stopped(const Queue& queue) override;
@@ -58,6 +60,8 @@ class Daemon : private QueueEvents {
   std::unique_ptr<QueueManager> manager_;
   std::unique_ptr<ControlApi> api_;
   std::unique_ptr<ControlServer> server_;
+  std::unique_ptr<MetricsEndpoint> metrics_;
+  std::chrono::system_clock::time_point started_ = std::chrono::system_clock::now();
 };
 
 }  // namespace vmq::service
