@@ -248,6 +248,10 @@ Result<void> QueueManager::complete(QueueId queue_id) {
   return publish(queue);
 }
 
+void QueueManager::publish_while_freeing(const Queue& queue) {
+  if (auto ok = publish(queue); !ok && events_) events_->publish_failed(queue, ok.error());
+}
+
 Result<DrainResult> QueueManager::free(QueueId queue_id) {
   auto q = mutable_queue(queue_id);
   if (!q) return std::unexpected(q.error());
@@ -261,8 +265,8 @@ Result<DrainResult> QueueManager::free(QueueId queue_id) {
   const bool had_resources = started(queue);
   enter(queue, *next);  // DMA stopped: the classifier stops matching the queue
   // The queue has no filters left, so no frame can reach it whatever the
-  // classifier's copy of its state says: a failed write changes nothing.
-  (void)publish(queue);
+  // classifier's copy of its state says: a failed write is reported, not fatal.
+  publish_while_freeing(queue);
   DrainResult drained;
   std::optional<Error> drain_error;
   if (had_resources) {
@@ -280,7 +284,7 @@ Result<DrainResult> QueueManager::free(QueueId queue_id) {
   if (had_resources) dataplane_.stop_queue(queue.id);
   auto freed = freeing ? apply(queue, QueueEvent::resources_freed) : freeing;
   if (!freed) return std::unexpected(freed.error());
-  (void)publish(queue);
+  publish_while_freeing(queue);
   queue_ids_.release(queue.id);
   queues_.erase(queue_id);
   if (drain_error) return std::unexpected(*drain_error);

@@ -34,6 +34,11 @@ class QueueEvents {
   virtual void state_changed(const Queue& queue, QueueState from, QueueState to) = 0;
   // NDIS_STATUS_RECEIVE_QUEUE_STATE(DmaStopped): once per freed queue.
   virtual void dma_stopped(const Queue& queue) = 0;
+  // The classifier's copy of a queue's state could not be written while the
+  // queue was being freed. No frame reaches it (it has no filters left) and
+  // the slot is written again when its id is reused, so freeing goes on; the
+  // failure is reported here rather than lost.
+  virtual void publish_failed(const Queue& queue, const Error& error) = 0;
 };
 
 class QueueManager {
@@ -109,6 +114,7 @@ class QueueManager {
   Result<void> apply(Queue& q, QueueEvent event);
   void enter(Queue& queue, QueueState next);
   Result<void> publish(const Queue& queue);
+  void publish_while_freeing(const Queue& queue);
   Result<std::uint32_t> frames_for(std::optional<std::uint32_t> hint) const;
   Result<void> check_unique(const QueueParams& params) const;
   static QueueSpec spec_of(const Queue& queue);

@@ -266,4 +266,10 @@ void Daemon::dma_stopped(const Queue& queue) {
   logger_.log(LogLevel::info, fmt::format("queue {} (id {}): DMA stopped", queue.name, queue.id));
 }
 
+void Daemon::publish_failed(const Queue& queue, const Error& error) {
+  logger_.log(LogLevel::warning, fmt::format("queue {} (id {}): the classifier's copy of its state is stale while "
+                                             "it is freed (it has no filters, so no frame reaches it): {}",
+                                             queue.name, queue.id, error.message));
+}
+
 }  // namespace vmq::service

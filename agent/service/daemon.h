@@ -46,6 +46,7 @@ class Daemon : private QueueEvents {
 
   void state_changed(const Queue& queue, QueueState from, QueueState to) override;
   void dma_stopped(const Queue& queue) override;
+  void publish_failed(const Queue& queue, const Error& error) override;
 
   ConfigLoader load_config_;
   AgentConfig config_;

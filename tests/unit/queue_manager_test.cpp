@@ -21,6 +21,7 @@ struct RecordingEvents : QueueEvents {
     log.push_back(q.name + ":" + std::string(to_string(from)) + "->" + std::string(to_string(to)));
   }
   void dma_stopped(const Queue& q) override { log.push_back(q.name + ":dma-stopped"); }
+  void publish_failed(const Queue& q, const Error& e) override { log.push_back(q.name + ":publish-failed:" + e.message); }
   long count(const std::string& entry) const { return std::ranges::count(log, entry); }
 };
 
@@ -214,6 +215,17 @@ TEST_F(QueueManagerTest, FreeIndicatesDmaStoppedOnceThenForgetsTheQueue) {
   EXPECT_TRUE(std::equal(expected.begin(), expected.end(), events.log.end() - 5));
   auto drain_call = std::ranges::find(dp.calls, "drained " + std::to_string(id));
   EXPECT_LT(drain_call, std::ranges::find(dp.calls, "stop_queue")) << "sockets close only after the drain";
+}
+
+TEST_F(QueueManagerTest, AFailedStateWriteWhileFreeingIsReportedAndTheQueueIsStillFreed) {
+  auto id = *manager.create(params("web1", "port1"), {});
+  dp.fail_next.insert("publish_queue_state");
+  auto freed = manager.free(id);
+  ASSERT_TRUE(freed) << freed.error().message;
+  EXPECT_EQ(events.count("web1:publish-failed:publish_queue_state failed (injected)"), 1);
+  EXPECT_EQ(manager.queue(id), nullptr);
+  EXPECT_TRUE(dp.started.empty());
+  EXPECT_EQ(dp.published.at(id), VMQ_QUEUE_UNDEFINED) << "the second write, once the queue is gone, went through";
 }
 
 TEST_F(QueueManagerTest, FreeOfAQueueWithFiltersIsRefused) {
