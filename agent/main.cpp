@@ -1,8 +1,15 @@
 // vmqd: the vmq agent. Reads its configuration, attaches the classifier to
 // the uplinks, restores the saved queues and serves the control socket.
+#include <linux/capability.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <optional>
+
+#include <fmt/format.h>
 
 #include "os/netdev.h"
 #include "service/config.h"
@@ -20,7 +27,7 @@ struct Overrides {
   std::vector<std::string> uplinks;
   std::optional<std::string> cpus;
   std::optional<std::uint32_t> max_queues, max_filters, umem_frames, queue_frames;
-  std::optional<std::string> xdp_attach, socket, socket_group, state_dir, log_level, host_id;
+  std::optional<std::string> xdp_attach, socket, socket_group, state_dir, log_level, host_id, metrics_listen;
 
   vmq::Result<AgentConfig> apply() const {
     auto config = vmq::service::load_config(config_path, config_given);
@@ -41,6 +48,7 @@ struct Overrides {
     if (socket_group) c.socket_group = *socket_group;
     if (state_dir) c.state_dir = *state_dir;
     if (host_id) c.host_id = *host_id;
+    if (metrics_listen) c.metrics_listen = *metrics_listen;
     if (log_level) {
       auto level = vmq::service::parse_log_level(*log_level);
       if (!level) return std::unexpected(level.error());
@@ -50,6 +58,45 @@ struct Overrides {
     return config;
   }
 };
+
+// The capabilities vmqd fails without (vmqd.service grants exactly these and
+// CAP_IPC_LOCK). CAP_SYS_ADMIN includes CAP_BPF's and CAP_PERFMON's rights;
+// CAP_BPF alone would not do, as libxdp opens programs by id.
+struct NeededCapability {
+  int number;
+  const char* name;
+  const char* use;
+};
+constexpr NeededCapability kNeededCapabilities[] = {
+    {CAP_SYS_ADMIN, "CAP_SYS_ADMIN", "BPF programs and maps; libxdp opens a device's XDP programs by id"},
+    {CAP_NET_ADMIN, "CAP_NET_ADMIN", "attaching XDP programs"},
+    {CAP_NET_RAW, "CAP_NET_RAW", "AF_XDP sockets"},
+};
+
+bool has_capability(int number) {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+  if (syscall(SYS_capget, &header, data) != 0) return true;  // cannot tell: the kernel will
+  return (data[number / 32].effective & (1u << (number % 32))) != 0;
+}
+
+// Names what vmqd lacks before the kernel answers a bare EPERM (or ENOBUFS
+// for locked memory). Only a warning: the kernel has the last word.
+void warn_about_privileges(vmq::service::Logger& logger) {
+  for (const auto& cap : kNeededCapabilities) {
+    if (!has_capability(cap.number))
+      logger.log(vmq::LogLevel::warning,
+                 fmt::format("missing capability {} ({}): vmqd will fail where it needs it; run it as root or "
+                             "through vmqd.service, which grants it",
+                             cap.name, cap.use));
+  }
+  rlimit memlock{};
+  if (!has_capability(CAP_IPC_LOCK) && getrlimit(RLIMIT_MEMLOCK, &memlock) == 0 && memlock.rlim_cur != RLIM_INFINITY)
+    logger.log(vmq::LogLevel::warning,
+               fmt::format("missing capability CAP_IPC_LOCK: each uplink's UMEM (umem_frames_per_rxq x 4 KiB per rx "
+                           "queue) must fit the locked-memory limit, {} KiB",
+                           memlock.rlim_cur / 1024));
+}
 
 }  // namespace
 
@@ -76,9 +123,11 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", o.log_level, "error, warning, notice, info or debug")
       ->check(CLI::IsMember({"error", "warning", "notice", "info", "debug"}));
   app.add_option("--host-id", o.host_id, "This host's name in migration documents (default: the host name)");
+  app.add_option("--metrics-listen", o.metrics_listen,
+                 "Serve Prometheus metrics on ADDRESS:PORT, e.g. 127.0.0.1:8497 (default: off; \"\" turns it off)");
   app.add_flag("--check-config", check_only, "Validate the configuration and exit");
   app.footer("Signals: SIGTERM/SIGINT stop (queues drained to the default path, classifier detached);\n"
-             "SIGHUP reloads log_level, cpus and socket_group.\n"
+             "SIGHUP reloads log_level, cpus, socket_group and metrics_listen.\n"
              "Exit status: 0 stopped cleanly, 1 failed at run time, 2 invalid command line or configuration.");
   try {
     app.parse(argc, argv);
@@ -97,6 +146,7 @@ int main(int argc, char** argv) {
     std::printf("vmqd: configuration is valid\n");
     return 0;
   }
+  warn_about_privileges(logger);
   auto daemon = vmq::service::Daemon::start([&o] { return o.apply(); }, logger);
   if (!daemon) {
     logger.log(vmq::LogLevel::error, daemon.error().message);

@@ -20,6 +20,9 @@ packages=(
   qemu-system-x86 cpio xz-utils
   # the libvirt hook's test (tests/integration/test_libvirt.py) starts its own libvirtd
   libvirt-daemon-system libvirt-clients
+  # the package test (tests/integration/test_package.py): dpkg-buildpackage, lintian;
+  # the sandbox test (test_sandbox.py) loads the unit's syscall filter with python3-seccomp
+  dpkg-dev debhelper lintian python3-seccomp
   # the metrics test (tests/integration/test_metrics.py) scrapes vmqd with its own Prometheus
   prometheus
 )

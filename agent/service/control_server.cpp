@@ -14,6 +14,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <vector>
 
@@ -83,9 +84,21 @@ void ControlServer::set_group(const std::string& name) {
   group_name_ = name;
   group_ = group_id(name);
   if (group_) {
-    if (::chown(path_.c_str(), 0, *group_) != 0 || ::chmod(path_.c_str(), 0660) != 0)
-      log_(LogLevel::warning, fmt::format("{}: setting owner root:{} and mode 0660: {}", path_, name,
-                                          std::strerror(errno)));
+    // Owner unchanged: a member of the group may give a file it owns to that
+    // group without CAP_CHOWN, which vmqd.service does not grant.
+    if (::chown(path_.c_str(), static_cast<uid_t>(-1), *group_) != 0) {
+      const int err = errno;
+      log_(LogLevel::warning,
+           fmt::format("{}: giving it to group '{}': {}{}", path_, name, std::strerror(err),
+                       err == EPERM ? fmt::format(" (vmqd must be a member of '{}', as vmqd.service makes it with "
+                                                  "SupplementaryGroups=, or have CAP_CHOWN)",
+                                                  name)
+                                    : ""));
+      ::chmod(path_.c_str(), 0600);
+      return;
+    }
+    if (::chmod(path_.c_str(), 0660) != 0)
+      log_(LogLevel::warning, fmt::format("{}: setting mode 0660: {}", path_, std::strerror(errno)));
     return;
   }
   ::chmod(path_.c_str(), 0600);
