@@ -45,6 +45,22 @@ MultiprogPtr multiprog_of(int ifindex) {
   return MultiprogPtr(mp);
 }
 
+// What is attached to the device, or nullptr when nothing is. libxdp reads
+// attached programs by id (CAP_SYS_ADMIN): a program it cannot read is an
+// error, never taken for an empty device.
+Result<MultiprogPtr> inspect_attached(int ifindex, const std::string& ifname) {
+  xdp_multiprog* mp = xdp_multiprog__get_from_ifindex(ifindex);
+  if (long err = libxdp_get_error(mp); err == 0) return MultiprogPtr(mp);
+  else {
+    LIBBPF_OPTS(bpf_xdp_query_opts, opts);
+    if (int query_err = bpf_xdp_query(ifindex, 0, &opts))
+      return fail_errno(-query_err, fmt::format("uplink {}: querying the device's XDP programs", ifname));
+    if (opts.attach_mode == XDP_ATTACHED_NONE) return MultiprogPtr{};
+    return fail_errno(static_cast<int>(-err),
+                      fmt::format("uplink {}: an XDP program is attached and libxdp cannot inspect it", ifname));
+  }
+}
+
 std::mutex g_log_mutex;
 LogSink g_log_sink;
 
@@ -122,7 +138,9 @@ Result<XdpAttachment> XdpAttachment::attach(Classifier& classifier, const std::s
 }
 
 Result<void> XdpAttachment::refuse_foreign_program(const LogSink& log) const {
-  MultiprogPtr mp = multiprog_of(ifindex_);
+  auto inspected = inspect_attached(ifindex_, ifname_);
+  if (!inspected) return std::unexpected(inspected.error());
+  MultiprogPtr mp = std::move(*inspected);
   if (!mp) return {};  // nothing attached
   if (!xdp_multiprog__is_legacy(mp.get())) {
     // A libxdp dispatcher: we join it, after removing what a previous vmqd
@@ -183,14 +201,14 @@ Result<void> XdpAttachment::attach_in_mode(Classifier& classifier, int mode, Att
   // device runs no program for the few microseconds in between, so its
   // frames take the default path, which is what the classifier does anyway
   // before any queue exists.
-  if (int err = xdp_program__detach(program_, ifindex_, xdp_mode, 0))
-    return fail_errno(-err, fmt::format("libxdp: detaching before re-attaching as a bpf_link: {}", xdp_error(err)));
+  if (auto ok = detach_direct(); !ok) return ok;
   LIBBPF_OPTS(bpf_link_create_opts, link_opts);
   link_opts.flags = mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
   const int link_fd = bpf_link_create(classifier.program_fd(), ifindex_, BPF_XDP, &link_opts);
   if (link_fd < 0) return fail_errno(-link_fd, "attaching the classifier as a bpf_link");
   link_.reset(link_fd);
   method_ = Method::link;
+  program_id_ = xdp_program__id(program_);
   log(LogLevel::info, fmt::format("uplink {}: libxdp's dispatcher is not available here; the classifier is "
                                   "attached alone, through a bpf_link",
                                   ifname_));
@@ -206,12 +224,28 @@ XdpAttachment::XdpAttachment(XdpAttachment&& other) noexcept
       link_(std::move(other.link_)),
       program_id_(std::exchange(other.program_id_, 0)) {}
 
+// A program attached directly (not in libxdp's dispatcher) is detached over
+// netlink naming the program expected there, so one that replaced ours stays;
+// this needs CAP_NET_ADMIN only, where libxdp's detach reads programs by id.
+Result<void> XdpAttachment::detach_direct() {
+  LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = xdp_program__fd(program_));
+  const std::uint32_t flags = mode_ == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+  if (int err = bpf_xdp_detach(ifindex_, flags, &opts))
+    return fail_errno(-err, fmt::format("detaching the classifier from {}", ifname_));
+  program_id_ = 0;
+  return {};
+}
+
 XdpAttachment::~XdpAttachment() {
   if (!program_) return;
-  // A bpf_link detaches when its fd closes. Otherwise detach through libxdp,
-  // which names our program, so a program that replaced ours stays.
-  if (method_ != Method::link && program_id_ != 0 && check())
+  // A bpf_link detaches when its fd closes; libxdp removes ours from its
+  // dispatcher, leaving the others.
+  if (method_ == Method::dispatcher && program_id_ != 0 && check())
     xdp_program__detach(program_, ifindex_, static_cast<xdp_attach_mode>(mode_), 0);
+  else if (method_ == Method::netlink && program_id_ != 0)
+    // A destructor has no one to tell; a classifier left behind is found and
+    // replaced by the next vmqd's attach (refuse_foreign_program).
+    (void)detach_direct();
   link_.reset();
   xdp_program__close(program_);
 }

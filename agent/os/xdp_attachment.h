@@ -51,6 +51,7 @@ class XdpAttachment {
   XdpAttachment(std::string ifname, int ifindex) : ifname_(std::move(ifname)), ifindex_(ifindex) {}
   Result<void> refuse_foreign_program(const LogSink& log) const;
   Result<void> attach_in_mode(Classifier& classifier, int mode, AttachPolicy policy, const LogSink& log);
+  Result<void> detach_direct();
 
   std::string ifname_;
   int ifindex_;
