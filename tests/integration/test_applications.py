@@ -7,7 +7,7 @@ import json
 import subprocess
 import unittest
 
-from vmqlab import APP, Agent, Lab, require_root, vm_ip, vm_mac, wait_for
+from vmqlab import APP, Agent, Lab, require_root, vm_ip, wait_for
 
 MIB = 1 << 20
 TCP_BYTES = 16 * MIB

@@ -1,8 +1,5 @@
 """vmqd's data path in the lab: real frames from the wire through the XDP
 classifier into per-VM AF_XDP queues and out of the VMs' ports."""
-import json
-import os
-import subprocess
 import unittest
 
 from vmqlab import Agent, Lab, require_root, thread_cpus, thread_last_cpu, vm_mac, wait_for

@@ -13,20 +13,18 @@ boots a QEMU TCG domain (the test guest image, tests/guest/) with an
 <interface type='bridge'> on the lab's bridge: virsh start gives the interface
 its queue, traffic from the wire reaches the guest's socket through it, a
 libvirtd restart (reconnect) keeps it, virsh destroy removes it."""
-import json
 import os
 import queue as queue_module
 import re
 import shutil
 import signal
 import socket
-import subprocess
 import tempfile
 import threading
 import time
 import unittest
 
-from vmqlab import BUILD_DIR, SOURCE_DIR, Agent, Lab, require_root, run, vm_ip, vm_mac, wait_for
+from vmqlab import BUILD_DIR, SOURCE_DIR, Agent, Lab, require_root, run, stop_process, vm_ip, vm_mac, wait_for
 
 HOOK = os.path.join(BUILD_DIR, "cli", "vmq-libvirt-hook")
 RECORDED = os.path.join(SOURCE_DIR, "tests", "integration", "libvirt")
@@ -268,7 +266,6 @@ UDP_PORT, TCP_PORT = 9000, 9001
 UDP_COUNT, UDP_RATE = 2000, 1000
 BOOT_SECONDS = 120
 DOMAIN = "vmqguest"
-WIRE_TRAFFIC = os.path.join(SOURCE_DIR, "tests", "guest", "wire_traffic.py")
 
 QEMU_CONF = """# The test's libvirtd: QEMU as root, no relabelling, no cgroups, no virtlogd.
 user = "root"
@@ -365,14 +362,8 @@ class Libvirtd:
                  lambda ok: ok, timeout=30, interval=0.2)
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
         if self.process:
+            stop_process(self.process)
             self.log.close()
         self.process = None
 
@@ -489,16 +480,6 @@ class Console:
         self.sock.close()
 
 
-def wire(lab, *args, timeout=90):
-    result = lab.exec("wire", ["/usr/bin/python3", WIRE_TRAFFIC] + [str(a) for a in args], timeout=timeout,
-                      check=False)
-    try:
-        return json.loads(result.stdout)
-    except ValueError:
-        raise AssertionError("wire_traffic.py failed (%d): %s%s" % (result.returncode, result.stdout,
-                                                                    result.stderr)) from None
-
-
 @require_root
 class RealLibvirtd(unittest.TestCase):
     def test_virsh_start_reconnect_destroy(self):
@@ -592,6 +573,7 @@ class RealLibvirtd(unittest.TestCase):
 
     def udp_through_queue(self, lab, agent, console, name):
         """A UDP stream from the wire; the guest's socket count and the queue's delivered frames."""
+        from test_guest import wire  # (not at the top: unittest would run test_guest's tests here too)
         before = agent.queue(name)["counters"]["delivered"]["packets"]
         self.assertEqual(console.command("udp-reset", "udp-reset"), {})
         self.assertIn(" 0% packet loss", lab.ping(GUEST_VM, count=3).stdout)

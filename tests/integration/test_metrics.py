@@ -11,13 +11,12 @@ wait is bounded; Prometheus is killed and its files removed even on failure.
 import json
 import os
 import shutil
-import signal
 import subprocess
 import time
 import unittest
 from urllib.parse import quote
 
-from vmqlab import Agent, Lab, require_root, run, wait_for
+from vmqlab import Agent, Lab, require_root, run, stop_process, wait_for
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
@@ -158,13 +157,8 @@ class Prometheus:
         return float(result[0]["value"][1])
 
     def __exit__(self, *exc):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process:
+            stop_process(self.process)
         if getattr(self, "log", None):
             self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)

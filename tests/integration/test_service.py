@@ -2,7 +2,6 @@
 state, fail-open behaviour and coexistence with other XDP programs."""
 import json
 import os
-import re
 import signal
 import unittest
 

@@ -5,7 +5,6 @@ import grp
 import json
 import os
 import re
-import subprocess
 import unittest
 
 from vmqlab import VMQCTL, Agent, Lab, require_root, run, vm_mac, wait_for

@@ -46,6 +46,18 @@ def run(cmd, check=True, timeout=60, **kwargs):
     return result
 
 
+def stop_process(process, timeout=20):
+    """SIGTERM, then SIGKILL if it has not exited within `timeout` seconds."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def wait_for(what, read, done, timeout=10, interval=0.1):
     """Waits for an event instead of sleeping: calls read() every interval
     seconds until done(value) holds and returns that value. Past the deadline
