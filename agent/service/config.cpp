@@ -26,8 +26,8 @@ struct Reader {
   Result<void> string(std::string_view key, std::string& out) const {
     const toml::node* node = table.get(key);
     if (!node) return {};
-    auto value = node->value<std::string>();
-    if (!node->is_string() || !value) return std::unexpected(key_error(path, key, "must be a string"));
+    auto value = node->value_exact<std::string>();
+    if (!value) return std::unexpected(key_error(path, key, "must be a string"));
     out = *value;
     return {};
   }
@@ -35,8 +35,9 @@ struct Reader {
   Result<void> uint(std::string_view key, std::uint32_t& out, std::uint32_t min, std::uint32_t max) const {
     const toml::node* node = table.get(key);
     if (!node) return {};
-    auto value = node->value<std::int64_t>();
-    if (!node->is_integer() || !value) return std::unexpected(key_error(path, key, "must be an integer"));
+    // Exactly an integer: value<int64_t>() would convert a float, out of range included.
+    auto value = node->value_exact<std::int64_t>();
+    if (!value) return std::unexpected(key_error(path, key, "must be an integer"));
     if (*value < min || *value > max)
       return std::unexpected(key_error(path, key, fmt::format("must be between {} and {} (got {})", min, max, *value)));
     out = static_cast<std::uint32_t>(*value);
@@ -50,8 +51,8 @@ struct Reader {
     if (!array) return std::unexpected(key_error(path, key, "must be an array of strings"));
     out.clear();
     for (const auto& item : *array) {
-      auto value = item.value<std::string>();
-      if (!item.is_string() || !value) return std::unexpected(key_error(path, key, "must be an array of strings"));
+      auto value = item.value_exact<std::string>();
+      if (!value) return std::unexpected(key_error(path, key, "must be an array of strings"));
       out.push_back(*value);
     }
     return {};

@@ -55,7 +55,9 @@ json to_json(const MigrationDocument& d) {
 
 Result<MigrationDocument> parse_migration_document(const json& j) {
   if (!j.is_object()) return refuse("not a JSON object");
-  if (j.value("format", "") != "vmq-migration") return refuse("not a vmq migration document");
+  const auto format = j.find("format");
+  if (format == j.end() || !format->is_string() || format->get<std::string>() != "vmq-migration")
+    return refuse("not a vmq migration document");
   const auto version = j.find("version");
   if (version == j.end() || !version->is_number_integer()) return refuse("no format version");
   if (version->get<long long>() != kMigrationFormatVersion)

@@ -58,7 +58,7 @@ bool drained_before(const std::string& queue, const std::string& path) {
   std::ifstream in(path);
   if (!in) return false;
   const json doc = json::parse(in, nullptr, false);
-  return !doc.is_discarded() && doc.is_object() && doc.value("format", "") == "vmq-migration" &&
+  return !doc.is_discarded() && doc.is_object() && member(doc, {"format"}) == "vmq-migration" &&
          text(member(doc, {"queue", "name"})) == queue;
 }
 

@@ -55,7 +55,8 @@ Result<HookConfig> parse_hook_config(std::string_view text, std::string_view ori
   }
   if (const toml::node* node = table.get("timeout_seconds")) {
     auto value = node->value<double>();
-    if (!(node->is_integer() || node->is_floating_point()) || !value || *value <= 0 || *value > 300)
+    // Written so that NaN fails too.
+    if (!(node->is_integer() || node->is_floating_point()) || !value || !(*value > 0 && *value <= 300))
       return key_error(origin, "timeout_seconds", "must be a number of seconds above 0 and at most 300");
     config.timeout = std::chrono::milliseconds(static_cast<long>(*value * 1000));
   }
@@ -71,8 +72,8 @@ Result<HookConfig> parse_hook_config(std::string_view text, std::string_view ori
     config.domains = *value == "all" ? DomainSelection::all : DomainSelection::opt_in;
   }
   if (const toml::node* node = table.get("frames")) {
-    auto value = node->value<std::int64_t>();
-    if (!node->is_integer() || !value || *value < 1 || *value > UINT32_MAX)
+    auto value = node->value_exact<std::int64_t>();  // value<int64_t>() would convert a float, out of range included
+    if (!value || *value < 1 || *value > UINT32_MAX)
       return key_error(origin, "frames", "must be a positive integer (vmqd checks its range)");
     config.frames = static_cast<unsigned long>(*value);
   }

@@ -127,6 +127,8 @@ TEST_F(ConfigTest, WrongTypesAndRangesNameTheFileAndTheKey) {
       {"cpus = [0, 1]", "key 'cpus': must be a string"},
       {"max_queues = \"8\"", "key 'max_queues': must be an integer"},
       {"max_queues = 8.0", "key 'max_queues': must be an integer"},
+      // A float beyond any integer: found by fuzzing (toml++ converted it, undefined behaviour).
+      {"max_filters = 64000000002000020000.0", "key 'max_filters': must be an integer"},
       {"max_queues = true", "key 'max_queues': must be an integer"},
       {"max_queues = 0", "key 'max_queues': must be between 1 and 4095 (got 0)"},
       {"max_queues = -1", "key 'max_queues': must be between 1 and 4095 (got -1)"},

@@ -80,6 +80,8 @@ TEST(MigrationDocument, RefusesAnotherFormatOrVersion) {
             "migration document refused: format version 2 is not supported (this vmqd reads version 1)");
   EXPECT_EQ(refusal(json::array()), "migration document refused: not a JSON object");
   EXPECT_EQ(refusal(json{{"format", "vmq-state"}}), "migration document refused: not a vmq migration document");
+  // A format that is not a string: found by fuzzing (json::value threw).
+  EXPECT_EQ(refusal(json{{"format", 1}}), "migration document refused: not a vmq migration document");
 }
 
 TEST(MigrationDocument, RefusesNumbersThatAreNotExactlyTheFieldsType) {

@@ -55,6 +55,10 @@ TEST(HookConfig, RefusesWhatItDoesNotKnow) {
   EXPECT_EQ(error_of("timeout_seconds = 0"),
             "hook.toml: key 'timeout_seconds': must be a number of seconds above 0 and at most 300");
   EXPECT_EQ(error_of("frames = -1"), "hook.toml: key 'frames': must be a positive integer (vmqd checks its range)");
+  // Neither converted (undefined behaviour for a float out of range, or NaN) nor accepted.
+  EXPECT_EQ(error_of("frames = 1e30"), "hook.toml: key 'frames': must be a positive integer (vmqd checks its range)");
+  EXPECT_EQ(error_of("timeout_seconds = nan"),
+            "hook.toml: key 'timeout_seconds': must be a number of seconds above 0 and at most 300");
   EXPECT_EQ(error_of("bridges = \"br0\""), "hook.toml: key 'bridges': must be a table of bridge = \"uplink\"");
   EXPECT_EQ(error_of("[bridges]\nbr0 = 3"), "hook.toml: key 'bridges.br0': must be a string: the uplink's name");
   EXPECT_NE(error_of("[bridges]\nbr0 = \"a very long uplink name\"").find("invalid uplink name"), std::string::npos);
