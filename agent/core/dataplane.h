@@ -1,151 +1,17 @@
-// The seam between the agent's logic and the kernel. BpfDataplane (agent/os)
-// implements it with XDP, AF_XDP sockets and worker threads; the unit tests
-// implement it with a fake. Nothing on this side of the seam makes a syscall.
+// The seams between the agent's logic and the kernel, one per job: queue
+// control (QueueManager's), telemetry (views, stats, metrics), frame tracing
+// and attachment health. A host's dataplane (BpfDataplane in agent/os) is all
+// four; the daemon hands each consumer only the seam it needs, and the unit
+// tests implement them with a fake. Nothing on this side makes a syscall.
 #pragma once
 
-#include <array>
-#include <chrono>
-#include <cstdint>
-#include <optional>
-#include <span>
-#include <string>
-#include <string_view>
-#include <vector>
-
-#include "core/error.h"
-#include "core/filter.h"
-#include "core/queue_state.h"
-#include "core/worker_load.h"
+#include "core/attachment_health.h"
+#include "core/frame_tracer.h"
+#include "core/queue_control.h"
+#include "core/telemetry.h"
 
 namespace vmq {
 
-// What the dataplane needs to run one queue.
-struct QueueSpec {
-  QueueId id = 0;
-  std::string uplink;
-  std::string port;        // the VM's port netdev (QEMU's tap, a veth in tests)
-  unsigned cpu = 0;        // the worker that serves the queue runs here
-  std::uint32_t frames = 0;  // RX ring size and in-flight quota
-  VlanMode vlan_mode = VlanMode::trunk;
-};
-
-struct UplinkInfo {
-  std::string name;
-  std::uint32_t rx_queues = 1;
-  std::string attach_mode;    // "native" or "generic"
-  std::string attach_method;  // "libxdp-dispatcher", "bpf-link", "netlink"
-  std::uint32_t program_id = 0;
-  bool degraded = false;      // our program is no longer the one attached
-  std::string degraded_reason;
-  std::uint32_t max_frame_len = 0;
-  std::uint32_t mtu = 0;      // the uplink's MTU when the classifier was loaded
-  bool multi_buffer = false;  // the classifier build for frames spanning buffers (MTU above 1500)
-};
-
-struct Traffic {
-  std::uint64_t packets = 0;
-  std::uint64_t bytes = 0;
-};
-
-struct DefaultQueueStats {
-  std::array<Traffic, VMQ_DEFAULT_REASON_COUNT> by_reason{};
-};
-
-struct QueueStats {
-  Traffic classified;                   // sent to the queue by the classifier
-  std::uint64_t received = 0;           // taken from the queue's RX rings by its worker
-  Traffic delivered;                    // transmitted on the VM's port (TX completed)
-  std::uint64_t checksum_completed = 0; // frames whose deferred TCP/UDP checksum vmq completed
-  std::uint64_t dropped_port_full = 0;  // the port's TX ring had no room
-  std::uint64_t dropped_quota = 0;      // the queue held its quota of frames in flight
-  std::uint64_t dropped_port_refused = 0;  // the port dropped the frame at transmit (no carrier, receiver full)
-  std::uint64_t port_errors = 0;        // transmit kicks the port refused (down, gone)
-  std::uint64_t in_flight = 0;          // submitted to the port, not yet completed
-  // The kernel's XDP_STATISTICS, summed over the queue's sockets.
-  std::uint64_t xsk_rx_dropped = 0;
-  std::uint64_t xsk_rx_ring_full = 0;
-  std::uint64_t xsk_rx_fill_ring_empty = 0;
-  std::uint64_t xsk_rx_invalid_descs = 0;
-  std::uint64_t xsk_tx_invalid_descs = 0;
-  int worker_tid = 0;  // the thread serving the queue, 0 while it has none
-};
-
-// UMEM accounting of one uplink. Every frame is in the kernel (a fill ring,
-// an RX ring), in flight (a port's TX ring, awaiting completion), held by a
-// worker for an instant, or lost; once traffic stops, frames_in_worker and
-// frames_lost are 0 and fill_ring_entries (read from the rings themselves)
-// equals frames_in_kernel minus what sits in RX rings.
-struct UmemStats {
-  std::uint64_t frames_total = 0;
-  std::uint64_t frames_in_kernel = 0;   // put in fill rings, not yet taken from an RX ring
-  std::uint64_t frames_in_flight = 0;   // submitted to a port, not yet completed
-  std::uint64_t frames_in_worker = 0;   // total minus all of the above
-  std::uint64_t frames_lost = 0;        // never coming back (should stay 0)
-  std::uint64_t fill_ring_entries = 0;  // frames the kernel has yet to consume from the fill rings
-};
-
-struct DrainResult {
-  std::uint64_t frames = 0;  // delivered to the port during the drain
-  std::chrono::microseconds duration{0};
-  QueueStats final_stats;    // the queue's counters once drained
-};
-
-// What an uplink's classifier tables hold, read from the kernel's maps.
-struct ClassifierTables {
-  std::uint32_t filters = 0;
-  std::uint32_t queues = 0;  // queue entries in use (any state but undefined)
-};
-
-// Where the loaded classifier would send a frame, and why.
-struct TraceVerdict {
-  std::uint32_t action = 0;                  // XDP_PASS or XDP_REDIRECT
-  std::optional<vmq_default_reason> reason;  // when it goes to the default queue
-  QueueId queue = 0;                         // when redirected
-  FilterId filter = 0;                       // when redirected
-  std::vector<std::uint8_t> frame;           // as it would leave the classifier
-};
-
-class Dataplane {
- public:
-  virtual ~Dataplane() = default;
-
-  virtual std::vector<UplinkInfo> uplinks() const = 0;
-  virtual Result<void> check_port(std::string_view port) const = 0;
-
-  // ALLOCATION_COMPLETE: one socket per uplink rx queue in the queue's XSKMAP
-  // slots, served by the worker on spec.cpu.
-  virtual Result<void> start_queue(const QueueSpec& spec) = 0;
-  // The queue as the classifier sees it; only `running` receives frames.
-  virtual Result<void> publish_queue_state(const QueueSpec& spec, vmq_queue_state state) = 0;
-  // Installs a filter; the hit counter of `filter` starts from zero.
-  virtual Result<void> install_filter(std::string_view uplink, const FilterMatch& match, QueueId queue,
-                                      FilterId filter) = 0;
-  virtual Result<void> remove_filter(std::string_view uplink, const FilterMatch& match) = 0;
-  // Moves the queue's processing to another CPU without losing a frame.
-  virtual Result<void> move_queue(QueueId queue, unsigned cpu) = 0;
-  // Stop DMA: waits until every frame the classifier put in the queue's
-  // rings has been handed to the port (bounded by `timeout`).
-  virtual Result<DrainResult> drain_queue(QueueId queue, std::chrono::milliseconds timeout) = 0;
-  // Closes the queue's sockets and forgets it (the id may then be reused:
-  // start_queue zeroes its counters).
-  virtual void stop_queue(QueueId queue) = 0;
-
-  virtual Result<QueueStats> queue_stats(QueueId queue) const = 0;
-  virtual Result<std::uint64_t> filter_hits(std::string_view uplink, FilterId filter) const = 0;
-  virtual Result<DefaultQueueStats> default_queue_stats(std::string_view uplink) const = 0;
-  virtual Result<UmemStats> umem_stats(std::string_view uplink) const = 0;
-  virtual Result<ClassifierTables> classifier_tables(std::string_view uplink) const = 0;
-  // Every running worker's totals.
-  virtual std::vector<WorkerSample> worker_samples() const = 0;
-
-  // Runs a frame through the uplink's classifier as if it arrived on `rxq`,
-  // without moving the live counters.
-  virtual Result<TraceVerdict> trace(std::string_view uplink, std::span<const std::uint8_t> frame,
-                                     std::uint32_t rxq) = 0;
-  // Re-checks that every uplink still runs our program and still has the rx
-  // queues it was set up for; returns the uplinks
-  // whose state changed since the last call.
-  virtual std::vector<UplinkInfo> check_attachments() = 0;
-};
+class Dataplane : public QueueControl, public Telemetry, public FrameTracer, public AttachmentHealth {};
 
 }  // namespace vmq

@@ -10,10 +10,10 @@
 
 namespace vmq {
 
-QueueManager::QueueManager(QueueLimits limits, Placement placement, Dataplane& dataplane, QueueEvents* events)
+QueueManager::QueueManager(QueueLimits limits, Placement placement, QueueControl& control, QueueEvents* events)
     : limits_(limits),
       placement_(std::move(placement)),
-      dataplane_(dataplane),
+      control_(control),
       events_(events),
       queue_ids_(1, limits.max_queues),
       filter_ids_(1, limits.max_filters) {}
@@ -101,7 +101,7 @@ QueueSpec QueueManager::spec_of(const Queue& q) {
 }
 
 Result<void> QueueManager::publish(const Queue& q) {
-  return dataplane_.publish_queue_state(spec_of(q), to_abi(q.visible_state()));
+  return control_.publish_queue_state(spec_of(q), to_abi(q.visible_state()));
 }
 
 Result<std::uint32_t> QueueManager::frames_for(std::optional<std::uint32_t> hint) const {
@@ -131,17 +131,17 @@ Result<QueueId> QueueManager::allocate(const QueueParams& params, std::optional<
   if (auto ok = check_vm_name(params.vm); !ok) return std::unexpected(ok.error());
   if (auto ok = check_ifname(params.port, "port"); !ok) return std::unexpected(ok.error());
   if (auto ok = check_ifname(params.uplink, "uplink"); !ok) return std::unexpected(ok.error());
-  const auto uplinks = dataplane_.uplinks();
-  if (std::ranges::none_of(uplinks, [&](const UplinkInfo& u) { return u.name == params.uplink; })) {
+  const auto uplinks = control_.uplink_names();
+  if (std::ranges::find(uplinks, params.uplink) == uplinks.end()) {
     std::string known;
-    for (const auto& u : uplinks) known += (known.empty() ? "" : ", ") + u.name;
+    for (const auto& u : uplinks) known += (known.empty() ? "" : ", ") + u;
     return fail(Errc::not_found, fmt::format("queue {}: uplink {} is not managed by vmqd (configured uplinks: {})",
                                              params.name, params.uplink, known.empty() ? "none" : known));
   }
   if (params.port == params.uplink)
     return fail(Errc::invalid_argument, fmt::format("queue {}: the port cannot be the uplink", params.name));
   if (auto ok = check_unique(params); !ok) return std::unexpected(ok.error());
-  if (auto ok = dataplane_.check_port(params.port); !ok)
+  if (auto ok = control_.check_port(params.port); !ok)
     return fail(ok.error().code, fmt::format("queue {}: {}", params.name, ok.error().message));
   auto frames = frames_for(params.frames);
   if (!frames) return std::unexpected(frames.error());
@@ -193,7 +193,7 @@ Result<FilterId> QueueManager::set_filter(QueueId queue_id, const FilterMatch& m
   if (!new_id)
     return fail(Errc::limit_reached, fmt::format("queue {}: all {} filters are in use (max_filters)", queue.name,
                                                  limits_.max_filters));
-  if (auto ok = dataplane_.install_filter(queue.uplink, match, queue.id, *new_id); !ok) {
+  if (auto ok = control_.install_filter(queue.uplink, match, queue.id, *new_id); !ok) {
     filter_ids_.release(*new_id);
     return std::unexpected(ok.error());
   }
@@ -220,7 +220,7 @@ Result<void> QueueManager::clear_filter(FilterId filter_id) {
   auto next = check_transition(queue, event);
   if (!next) return std::unexpected(next.error());
 
-  if (auto ok = dataplane_.remove_filter(queue.uplink, f.match); !ok) return std::unexpected(ok.error());
+  if (auto ok = control_.remove_filter(queue.uplink, f.match); !ok) return std::unexpected(ok.error());
   ++generation_;
   filter_by_key_.erase(FilterKey{queue.uplink, f.match.mac, f.match.vlan});
   filters_.erase(it);
@@ -239,7 +239,7 @@ Result<void> QueueManager::complete(QueueId queue_id) {
   Queue& queue = **q;
   auto next = check_transition(queue, QueueEvent::allocation_complete);
   if (!next) return std::unexpected(next.error());
-  if (auto ok = dataplane_.start_queue(spec_of(queue)); !ok) {
+  if (auto ok = control_.start_queue(spec_of(queue)); !ok) {
     queue.last_error = ok.error().message;
     return fail(ok.error().code, fmt::format("queue {}: {}", queue.name, ok.error().message));
   }
@@ -270,7 +270,7 @@ Result<DrainResult> QueueManager::free(QueueId queue_id) {
   DrainResult drained;
   std::optional<Error> drain_error;
   if (had_resources) {
-    auto result = dataplane_.drain_queue(queue.id, limits_.drain_timeout);
+    auto result = control_.drain_queue(queue.id, limits_.drain_timeout);
     if (result)
       drained = *result;
     else
@@ -281,7 +281,7 @@ Result<DrainResult> QueueManager::free(QueueId queue_id) {
   // dma-stopped -> freeing -> undefined: the table's cells for a queue in
   // dma-stopped and freeing, which nothing else can change meanwhile.
   auto freeing = apply(queue, QueueEvent::dma_stopped);
-  if (had_resources) dataplane_.stop_queue(queue.id);
+  if (had_resources) control_.stop_queue(queue.id);
   auto freed = freeing ? apply(queue, QueueEvent::resources_freed) : freeing;
   if (!freed) return std::unexpected(freed.error());
   publish_while_freeing(queue);
@@ -297,11 +297,11 @@ std::vector<Error> QueueManager::quiesce() {
   std::vector<Error> errors;
   for (auto& [id, q] : queues_) {
     if (!started(q)) continue;
-    if (auto ok = dataplane_.publish_queue_state(spec_of(q), VMQ_QUEUE_PAUSED); !ok) errors.push_back(ok.error());
+    if (auto ok = control_.publish_queue_state(spec_of(q), VMQ_QUEUE_PAUSED); !ok) errors.push_back(ok.error());
   }
   for (auto& [id, q] : queues_) {
     if (!started(q)) continue;
-    if (auto ok = dataplane_.drain_queue(id, limits_.drain_timeout); !ok) errors.push_back(ok.error());
+    if (auto ok = control_.drain_queue(id, limits_.drain_timeout); !ok) errors.push_back(ok.error());
   }
   return errors;
 }
@@ -399,7 +399,7 @@ Result<void> QueueManager::set_cpu(QueueId queue_id, unsigned cpu) {
   if (!checked) return fail(checked.error().code, fmt::format("queue {}: {}", queue.name, checked.error().message));
   if (cpu == queue.cpu) return {};
   if (started(queue)) {
-    if (auto ok = dataplane_.move_queue(queue.id, cpu); !ok) return ok;
+    if (auto ok = control_.move_queue(queue.id, cpu); !ok) return ok;
   }
   ++generation_;
   queue.cpu = cpu;

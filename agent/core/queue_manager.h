@@ -1,7 +1,7 @@
 // The agent's queues and filters: NDIS operations (allocate, set and clear
 // filters, complete, free) checked against the state machine, plus the
 // operator's one-step conveniences. Owns the records; drives the dataplane
-// through the Dataplane seam. Every refused request changes nothing.
+// through the QueueControl seam. Every refused request changes nothing.
 #pragma once
 
 #include <chrono>
@@ -11,10 +11,10 @@
 #include <tuple>
 #include <vector>
 
-#include "core/dataplane.h"
 #include "core/id_allocator.h"
 #include "core/placement.h"
 #include "core/queue.h"
+#include "core/queue_control.h"
 
 namespace vmq {
 
@@ -43,7 +43,7 @@ class QueueEvents {
 
 class QueueManager {
  public:
-  QueueManager(QueueLimits limits, Placement placement, Dataplane& dataplane, QueueEvents* events = nullptr);
+  QueueManager(QueueLimits limits, Placement placement, QueueControl& control, QueueEvents* events = nullptr);
 
   // NDIS operations. `id` is given only when restoring saved state.
   Result<QueueId> allocate(const QueueParams& params, std::optional<QueueId> id = std::nullopt);
@@ -92,18 +92,16 @@ class QueueManager {
   // DMA-stopped indications so far (one per freed queue).
   std::uint64_t dma_stopped_count() const { return dma_stopped_count_; }
 
-  // Samples every worker's load (the agent does it every second); loads()
-  // are over the last interval.
-  void sample_worker_load(std::chrono::steady_clock::time_point now) {
-    load_meter_.update(dataplane_.worker_samples(), now);
+  // Takes every worker's totals (the agent samples them every second);
+  // worker_loads() are over the last interval.
+  void sample_worker_load(const std::vector<WorkerSample>& samples, std::chrono::steady_clock::time_point now) {
+    load_meter_.update(samples, now);
   }
   const std::vector<WorkerLoad>& worker_loads() const { return load_meter_.loads(); }
   std::map<unsigned, unsigned> queues_per_cpu() const;
 
   const QueueLimits& limits() const { return limits_; }
   const Placement& placement() const { return placement_; }
-  Dataplane& dataplane() { return dataplane_; }
-  const Dataplane& dataplane() const { return dataplane_; }
 
  private:
   using FilterKey = std::tuple<std::string, MacAddress, std::uint16_t>;  // uplink, MAC, VLAN
@@ -122,7 +120,7 @@ class QueueManager {
 
   QueueLimits limits_;
   Placement placement_;
-  Dataplane& dataplane_;
+  QueueControl& control_;
   QueueEvents* events_;
   IdAllocator queue_ids_;
   IdAllocator filter_ids_;

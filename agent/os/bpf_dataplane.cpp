@@ -128,6 +128,12 @@ UplinkInfo BpfDataplane::info_of(const Uplink& u) const {
                     u.classifier->limits().multi_buffer};
 }
 
+std::vector<std::string> BpfDataplane::uplink_names() const {
+  std::vector<std::string> out;
+  for (const auto& u : uplinks_) out.push_back(u->name);
+  return out;
+}
+
 std::vector<UplinkInfo> BpfDataplane::uplinks() const {
   std::vector<UplinkInfo> out;
   for (const auto& u : uplinks_) out.push_back(info_of(*u));

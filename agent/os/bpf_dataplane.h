@@ -32,6 +32,7 @@ class BpfDataplane final : public Dataplane {
   static Result<std::unique_ptr<BpfDataplane>> create(const DataplaneConfig& config, LogSink log);
   ~BpfDataplane() override;
 
+  std::vector<std::string> uplink_names() const override;
   std::vector<UplinkInfo> uplinks() const override;
   Result<void> check_port(std::string_view port) const override;
   Result<void> start_queue(const QueueSpec& spec) override;

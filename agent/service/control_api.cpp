@@ -46,8 +46,9 @@ bool same_filters(const std::vector<const Filter*>& have, const std::vector<Filt
 
 }  // namespace
 
-ControlApi::ControlApi(QueueManager& manager, AgentInfo info, SaveState save_state)
-    : manager_(manager), info_(std::move(info)), save_state_(std::move(save_state)) {
+ControlApi::ControlApi(QueueManager& manager, const Telemetry& telemetry, FrameTracer& tracer, AgentInfo info,
+                       SaveState save_state)
+    : manager_(manager), telemetry_(telemetry), tracer_(tracer), info_(std::move(info)), save_state_(std::move(save_state)) {
   methods_ = {
       {"status", &ControlApi::status},
       {"caps", &ControlApi::caps},
@@ -107,13 +108,13 @@ Result<const Queue*> ControlApi::queue_param(const json& params) const {
 }
 
 json ControlApi::queue_view(const Queue& queue, bool detail) const {
-  return queue_json(queue, manager_, manager_.dataplane(), detail);
+  return queue_json(queue, manager_, telemetry_, detail);
 }
 
 Result<json> ControlApi::status(const json& params) {
   if (auto ok = Params(params).allow_only({}); !ok) return error_of(ok);
   json uplinks = json::array();
-  for (const auto& u : manager_.dataplane().uplinks()) uplinks.push_back(uplink_json(u));
+  for (const auto& u : telemetry_.uplinks()) uplinks.push_back(uplink_json(u));
   const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - info_.started);
   return json{{"version", info_.version},
               {"protocol", api::kProtocolVersion},
@@ -133,7 +134,7 @@ Result<json> ControlApi::caps(const json& params) {
   auto only = p.optional_string("uplink");
   if (!only) return error_of(only);
   json uplinks = json::array();
-  for (const auto& u : manager_.dataplane().uplinks())
+  for (const auto& u : telemetry_.uplinks())
     if (!*only || u.name == **only) uplinks.push_back(uplink_json(u));
   if (*only && uplinks.empty()) return fail(Errc::not_found, fmt::format("uplink {} is not managed by vmqd", **only));
   const auto& limits = manager_.limits();
@@ -278,7 +279,7 @@ Result<json> ControlApi::filter_add(const json& params) {
   if (!match) return fail(Errc::invalid_argument, fmt::format("queue {}: {}", (*q)->name, match.error().message));
   auto id = manager_.set_filter((*q)->id, *match);
   if (!id) return error_of(id);
-  return filter_json(*manager_.filter(*id), manager_, manager_.dataplane());
+  return filter_json(*manager_.filter(*id), manager_, telemetry_);
 }
 
 Result<json> ControlApi::filter_list(const json& params) {
@@ -288,10 +289,10 @@ Result<json> ControlApi::filter_list(const json& params) {
   if (p.find("queue")) {
     auto q = queue_param(params);
     if (!q) return error_of(q);
-    for (const Filter* f : manager_.filters_of((*q)->id)) filters.push_back(filter_json(*f, manager_, manager_.dataplane()));
+    for (const Filter* f : manager_.filters_of((*q)->id)) filters.push_back(filter_json(*f, manager_, telemetry_));
   } else {
     for (const Queue* q : manager_.queues())
-      for (const Filter* f : manager_.filters_of(q->id)) filters.push_back(filter_json(*f, manager_, manager_.dataplane()));
+      for (const Filter* f : manager_.filters_of(q->id)) filters.push_back(filter_json(*f, manager_, telemetry_));
   }
   return json{{"filters", filters}};
 }
@@ -304,7 +305,7 @@ Result<json> ControlApi::filter_del(const json& params) {
   if (!*id) return fail(Errc::invalid_argument, "parameter 'filter' is required");
   const Filter* f = manager_.filter(static_cast<FilterId>(**id));
   if (!f) return fail(Errc::not_found, fmt::format("no filter with id {}", **id));
-  const json removed = filter_json(*f, manager_, manager_.dataplane());
+  const json removed = filter_json(*f, manager_, telemetry_);
   if (auto ok = manager_.clear_filter(f->id); !ok) return error_of(ok);
   return removed;
 }
@@ -312,8 +313,7 @@ Result<json> ControlApi::filter_del(const json& params) {
 Result<json> ControlApi::stats(const json& params) {
   const Params p(params);
   if (auto ok = p.allow_only({"queue"}); !ok) return error_of(ok);
-  const Dataplane& dp = manager_.dataplane();
-  json queues = json::array();
+    json queues = json::array();
   if (p.find("queue")) {
     auto q = queue_param(params);
     if (!q) return error_of(q);
@@ -322,10 +322,10 @@ Result<json> ControlApi::stats(const json& params) {
     for (const Queue* q : manager_.queues()) queues.push_back(queue_view(*q, true));
   }
   json uplinks = json::array();
-  for (const auto& u : dp.uplinks()) {
-    auto by_reason = dp.default_queue_stats(u.name);
-    auto umem = dp.umem_stats(u.name);
-    auto tables = dp.classifier_tables(u.name);
+  for (const auto& u : telemetry_.uplinks()) {
+    auto by_reason = telemetry_.default_queue_stats(u.name);
+    auto umem = telemetry_.umem_stats(u.name);
+    auto tables = telemetry_.classifier_tables(u.name);
     if (!by_reason) return error_of(by_reason);
     if (!umem) return error_of(umem);
     if (!tables) return error_of(tables);
@@ -374,7 +374,7 @@ Result<json> ControlApi::trace(const json& params) {
   if (*vlan) builder.tag(static_cast<std::uint16_t>(**vlan), *vlan2 ? kTpid8021AD : kTpid8021Q);
   if (*vlan2) builder.tag(static_cast<std::uint16_t>(**vlan2));
   const auto frame = builder.build();
-  auto verdict = manager_.dataplane().trace(*uplink, frame, static_cast<std::uint32_t>(rxq->value_or(0)));
+  auto verdict = tracer_.trace(*uplink, frame, static_cast<std::uint32_t>(rxq->value_or(0)));
   if (!verdict) return error_of(verdict);
 
   const std::uint16_t key_vlan = *vlan ? static_cast<std::uint16_t>(**vlan) : std::uint16_t{0};

@@ -10,7 +10,9 @@
 #include <nlohmann/json.hpp>
 
 #include "api/protocol.h"
+#include "core/frame_tracer.h"
 #include "core/queue_manager.h"
+#include "core/telemetry.h"
 #include "service/metrics_migrations.h"
 
 namespace vmq::service {
@@ -25,7 +27,8 @@ class ControlApi {
  public:
   using SaveState = std::function<Result<void>()>;
 
-  ControlApi(QueueManager& manager, AgentInfo info, SaveState save_state);
+  ControlApi(QueueManager& manager, const Telemetry& telemetry, FrameTracer& tracer, AgentInfo info,
+             SaveState save_state);
 
   // Never throws: every failure becomes an error reply.
   api::Reply handle(const api::Request& request);
@@ -58,6 +61,8 @@ class ControlApi {
   nlohmann::json queue_view(const Queue& queue, bool detail) const;
 
   QueueManager& manager_;
+  const Telemetry& telemetry_;
+  FrameTracer& tracer_;
   AgentInfo info_;
   SaveState save_state_;
   MigrationMetrics migrations_;

@@ -103,7 +103,8 @@ Result<void> Daemon::open() {
   manager_ = std::make_unique<QueueManager>(limits_of(config_), std::move(placement), *dataplane_, events);
   restore_saved_queues(*saved);
 
-  api_ = std::make_unique<ControlApi>(*manager_, AgentInfo{VMQ_VERSION, config_.host_id, std::chrono::steady_clock::now()},
+  api_ = std::make_unique<ControlApi>(*manager_, *dataplane_, *dataplane_,
+                                      AgentInfo{VMQ_VERSION, config_.host_id, std::chrono::steady_clock::now()},
                                       [this] { return save_state(); });
   auto server = ControlServer::open(io_, config_.socket_path, config_.socket_group, *api_, log);
   if (!server) return std::unexpected(server.error());
@@ -116,7 +117,7 @@ std::string Daemon::render_metrics() const {
   AgentMetrics agent;
   agent.version = VMQ_VERSION;
   agent.start_time_seconds = std::chrono::duration<double>(started_.time_since_epoch()).count();
-  return service::render_metrics(collect_metrics(*manager_, agent, api_->migrations()));
+  return service::render_metrics(collect_metrics(*manager_, *dataplane_, agent, api_->migrations()));
 }
 
 void Daemon::restore_saved_queues(const std::vector<SavedQueue>& saved) {
@@ -174,7 +175,7 @@ void Daemon::watch_signals() {
 }
 
 void Daemon::watch_uplinks() {
-  manager_->sample_worker_load(std::chrono::steady_clock::now());
+  manager_->sample_worker_load(dataplane_->worker_samples(), std::chrono::steady_clock::now());
   for (const auto& u : dataplane_->check_attachments()) {
     if (u.degraded)
       logger_.log(LogLevel::error, fmt::format("uplink {} degraded: {}", u.name, u.degraded_reason));

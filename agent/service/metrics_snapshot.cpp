@@ -12,19 +12,18 @@ std::optional<T> if_read(Result<T> result) {
 
 }  // namespace
 
-MetricsSnapshot collect_metrics(const QueueManager& manager, AgentMetrics agent, const MigrationMetrics& migrations) {
-  const Dataplane& dataplane = manager.dataplane();
+MetricsSnapshot collect_metrics(const QueueManager& manager, const Telemetry& telemetry, AgentMetrics agent, const MigrationMetrics& migrations) {
   MetricsSnapshot s{std::move(agent), {}, {}, manager.worker_loads(), migrations};
   s.agent.queues = manager.queues().size();
   s.agent.filters = manager.filter_count();
   s.agent.max_queues = manager.limits().max_queues;
   s.agent.max_filters = manager.limits().max_filters;
-  for (const UplinkInfo& u : dataplane.uplinks())
-    s.uplinks.push_back({u, if_read(dataplane.default_queue_stats(u.name)), if_read(dataplane.umem_stats(u.name)),
-                         if_read(dataplane.classifier_tables(u.name))});
+  for (const UplinkInfo& u : telemetry.uplinks())
+    s.uplinks.push_back({u, if_read(telemetry.default_queue_stats(u.name)), if_read(telemetry.umem_stats(u.name)),
+                         if_read(telemetry.classifier_tables(u.name))});
   for (const Queue* q : manager.queues())
     s.queues.push_back({q->name, q->vm, q->uplink, q->cpu, q->frames, q->visible_state(), q->paused_by_operator,
-                        if_read(dataplane.queue_stats(q->id))});
+                        if_read(telemetry.queue_stats(q->id))});
   return s;
 }
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "core/dataplane.h"
+#include "core/telemetry.h"
 #include "core/queue_manager.h"
 #include "service/metrics_migrations.h"
 
@@ -51,6 +51,6 @@ struct MetricsSnapshot {
 
 // `agent` carries what the manager does not know (version, start time); its
 // counts are filled in here.
-MetricsSnapshot collect_metrics(const QueueManager& manager, AgentMetrics agent, const MigrationMetrics& migrations);
+MetricsSnapshot collect_metrics(const QueueManager& manager, const Telemetry& telemetry, AgentMetrics agent, const MigrationMetrics& migrations);
 
 }  // namespace vmq::service

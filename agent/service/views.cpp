@@ -19,7 +19,7 @@ json uplink_json(const UplinkInfo& u) {
           {"classifier_build", u.multi_buffer ? "multi-buffer" : "single-buffer"}};
 }
 
-json filter_json(const Filter& f, const QueueManager& manager, const Dataplane& dataplane) {
+json filter_json(const Filter& f, const QueueManager& manager, const Telemetry& telemetry) {
   const Queue* q = manager.queue(f.queue);
   json j{{"id", f.id},
          {"queue", {{"id", f.queue}, {"name", q ? q->name : ""}}},
@@ -27,7 +27,7 @@ json filter_json(const Filter& f, const QueueManager& manager, const Dataplane& 
          {"vlan", f.match.untagged() ? json(nullptr) : json(f.match.vlan)}};
   if (!q) return j;
   // A counter that could not be read is null, with the reason beside it: never a zero.
-  if (auto hits = dataplane.filter_hits(q->uplink, f.id)) {
+  if (auto hits = telemetry.filter_hits(q->uplink, f.id)) {
     j["hits"] = *hits;
   } else {
     j["hits"] = nullptr;
@@ -53,9 +53,9 @@ json counters_json(const QueueStats& s) {
             {"tx_invalid_descs", s.xsk_tx_invalid_descs}}}};
 }
 
-json queue_json(const Queue& q, const QueueManager& manager, const Dataplane& dataplane, bool detail) {
+json queue_json(const Queue& q, const QueueManager& manager, const Telemetry& telemetry, bool detail) {
   json filters = json::array();
-  for (const Filter* f : manager.filters_of(q.id)) filters.push_back(filter_json(*f, manager, dataplane));
+  for (const Filter* f : manager.filters_of(q.id)) filters.push_back(filter_json(*f, manager, telemetry));
   json j{{"id", q.id},
          {"name", q.name},
          {"vm", q.vm},
@@ -69,7 +69,7 @@ json queue_json(const Queue& q, const QueueManager& manager, const Dataplane& da
          {"paused_by_operator", q.paused_by_operator},
          {"last_error", q.last_error.empty() ? json(nullptr) : json(q.last_error)},
          {"filters", filters}};
-  auto stats = dataplane.queue_stats(q.id);
+  auto stats = telemetry.queue_stats(q.id);
   if (stats) {
     j["counters"] = counters_json(*stats);
   } else {

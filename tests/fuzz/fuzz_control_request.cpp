@@ -35,7 +35,7 @@ void check_reply(const api::Reply& reply) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   test::FakeDataplane dataplane;
   QueueManager manager(small_limits(), Placement({}, {0, 1}), dataplane);
-  service::ControlApi control(manager, service::AgentInfo{"0.0.0", "fuzz-host", std::chrono::steady_clock::now()},
+  service::ControlApi control(manager, dataplane, dataplane, service::AgentInfo{"0.0.0", "fuzz-host", std::chrono::steady_clock::now()},
                               [] { return Result<void>{}; });
 
   std::string_view rest(reinterpret_cast<const char*>(data), size);

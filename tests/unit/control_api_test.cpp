@@ -41,6 +41,10 @@ class ScriptedDataplane : public test::FakeDataplane {
     if (throw_in_uplinks) throw std::runtime_error("boom");
     return FakeDataplane::uplinks();
   }
+  std::vector<std::string> uplink_names() const override {
+    if (throw_in_uplinks) throw std::runtime_error("boom");
+    return FakeDataplane::uplink_names();
+  }
   Result<TraceVerdict> trace(std::string_view uplink, std::span<const std::uint8_t> frame,
                              std::uint32_t rxq) override {
     traced_uplink = uplink;
@@ -55,7 +59,7 @@ class ControlApiTest : public ::testing::Test {
  protected:
   ControlApiTest()
       : manager(limits(), Placement({}, {0, 1}), dp),
-        control(manager, AgentInfo{"9.8.7", "host-a", std::chrono::steady_clock::now() - std::chrono::seconds(5)},
+        control(manager, dp, dp, AgentInfo{"9.8.7", "host-a", std::chrono::steady_clock::now() - std::chrono::seconds(5)},
                 [this]() -> Result<void> {
                   ++saves;
                   if (on_save) on_save();
@@ -455,7 +459,7 @@ TEST_F(ControlApiTest, StatsFailsWhenTheDataplaneCannotCount) {
   };
   NoUmem broken;
   QueueManager m(limits(), Placement({}, {0}), broken);
-  ControlApi other(m, AgentInfo{"1", "h", std::chrono::steady_clock::now()}, [] { return Result<void>{}; });
+  ControlApi other(m, broken, broken, AgentInfo{"1", "h", std::chrono::steady_clock::now()}, [] { return Result<void>{}; });
   const auto reply = other.handle(api::Request{1, "stats", json::object()});
   ASSERT_TRUE(reply.error);
   EXPECT_EQ(reply.error->code, Errc::system);

@@ -155,7 +155,7 @@ class ControlServerTest : public ::testing::Test {
  protected:
   ControlServerTest()
       : manager(QueueLimits{}, Placement({}, {0, 1}), dp),
-        control(manager, AgentInfo{"9.8.7", "host-a", std::chrono::steady_clock::now()},
+        control(manager, dp, dp, AgentInfo{"9.8.7", "host-a", std::chrono::steady_clock::now()},
                 [] { return Result<void>{}; }) {}
   ~ControlServerTest() override { stop_io(); }
 
@@ -581,7 +581,7 @@ TEST_F(ControlServerTest, RunningOutOfDescriptorsDoesNotSpinTheAcceptLoop) {
 TEST_F(ControlServerTest, SecondServerOnTheSamePathIsRefused) {
   start();
   asio::io_context other_io;
-  ControlApi other_api(manager, AgentInfo{"other", "h", std::chrono::steady_clock::now()},
+  ControlApi other_api(manager, dp, dp, AgentInfo{"other", "h", std::chrono::steady_clock::now()},
                        [] { return Result<void>{}; });
   auto second = ControlServer::open(other_io, socket_path(), kNoSuchGroup, other_api, sink());
   ASSERT_FALSE(second);

@@ -28,6 +28,11 @@ class FakeDataplane : public Dataplane {
   std::uint64_t frames_in_ring = 0;                // delivered by the next drain
 
   std::vector<UplinkInfo> uplinks() const override { return uplink_list; }
+  std::vector<std::string> uplink_names() const override {
+    std::vector<std::string> names;
+    for (const auto& u : uplink_list) names.push_back(u.name);
+    return names;
+  }
 
   Result<void> check_port(std::string_view port) const override {
     if (!ports.contains(std::string(port)))

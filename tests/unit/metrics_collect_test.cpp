@@ -36,7 +36,7 @@ class MetricsCollectTest : public ::testing::Test {
  protected:
   MetricsCollectTest()
       : manager(QueueLimits{}, Placement({}, {0, 1}), dp),
-        control(manager, AgentInfo{"9.8.7", "host-a", std::chrono::steady_clock::now()},
+        control(manager, dp, dp, AgentInfo{"9.8.7", "host-a", std::chrono::steady_clock::now()},
                 []() -> Result<void> { return {}; }) {
     dp.stats.classified = {120, 180000};
     dp.stats.received = 120;
@@ -47,7 +47,7 @@ class MetricsCollectTest : public ::testing::Test {
   std::string metrics() {
     AgentMetrics agent;
     agent.version = "9.8.7";
-    return render_metrics(collect_metrics(manager, agent, control.migrations()));
+    return render_metrics(collect_metrics(manager, dp, agent, control.migrations()));
   }
 
   json call(const std::string& method, json params) {

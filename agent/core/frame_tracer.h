@@ -1,0 +1,34 @@
+// The dataplane's trace seam: where the loaded classifier would send a frame.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+#include "core/filter.h"
+
+namespace vmq {
+
+// Where the loaded classifier would send a frame, and why.
+struct TraceVerdict {
+  std::uint32_t action = 0;                  // XDP_PASS or XDP_REDIRECT
+  std::optional<vmq_default_reason> reason;  // when it goes to the default queue
+  QueueId queue = 0;                         // when redirected
+  FilterId filter = 0;                       // when redirected
+  std::vector<std::uint8_t> frame;           // as it would leave the classifier
+};
+
+class FrameTracer {
+ public:
+  virtual ~FrameTracer() = default;
+
+  // Runs a frame through the uplink's classifier as if it arrived on `rxq`,
+  // without moving the live counters.
+  virtual Result<TraceVerdict> trace(std::string_view uplink, std::span<const std::uint8_t> frame,
+                                     std::uint32_t rxq) = 0;
+};
+
+}  // namespace vmq
