@@ -6,6 +6,7 @@
 vmq_test(unit_protocol_test LABEL unit
   SOURCES "${CMAKE_CURRENT_LIST_DIR}/protocol_test.cpp"
           "${CMAKE_CURRENT_LIST_DIR}/client_test.cpp"
+          "${CMAKE_CURRENT_LIST_DIR}/api_codec_test.cpp"
   LIBS vmq_api)
 
 vmq_test(unit_service_test LABEL unit
