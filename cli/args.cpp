@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "vmq/abi.h"
+#include "base/filter_rules.h"
 
 namespace vmq::cli {
 namespace {
@@ -40,8 +40,8 @@ Result<MacAddress> parse_mac(std::string_view option, std::string_view text) {
   return mac;
 }
 
-Result<FilterMatch> parse_filter(std::string_view mac_text, const std::optional<std::string>& vlan_text,
-                                 bool untagged) {
+Result<api::FilterRule> parse_filter(std::string_view mac_text, const std::optional<std::string>& vlan_text,
+                                     bool untagged) {
   if (vlan_text && untagged)
     return fail(Errc::invalid_argument, "--vlan and --untagged exclude each other: give one of them");
   auto mac = parse_mac("--mac", mac_text);
@@ -52,14 +52,15 @@ Result<FilterMatch> parse_filter(std::string_view mac_text, const std::optional<
     if (!vlan) return invalid("--vlan", fmt::format("'{}' is not a VLAN id (1..4094)", *vlan_text));
   }
   // Each option checked on its own, so an error names the option it is about.
-  if (auto ok = FilterMatch::check_mac(*mac); !ok) return invalid("--mac", ok.error().message);
-  if (vlan)
-    if (auto ok = FilterMatch::check_vlan(*vlan); !ok) return invalid("--vlan", ok.error().message);
-  return FilterMatch::make(*mac, vlan);
+  if (auto ok = check_filter_mac(*mac); !ok) return invalid("--mac", ok.error().message);
+  if (!vlan) return api::FilterRule{*mac, std::nullopt};
+  auto id = check_filter_vlan(*vlan);
+  if (!id) return invalid("--vlan", id.error().message);
+  return api::FilterRule{*mac, api::FilterVlan{*id}};
 }
 
 Result<std::uint16_t> parse_frame_vlan(std::string_view option, std::string_view text) {
-  auto vlan = parse_number(option, text, VMQ_VLAN_MAX + 1);
+  auto vlan = parse_number(option, text, kFrameVlanMax);
   if (!vlan) return invalid(option, fmt::format("'{}' is not a VLAN id (0..4095)", text));
   return static_cast<std::uint16_t>(*vlan);
 }
@@ -96,11 +97,6 @@ Result<StatsArgs> resolve_stats_args(std::optional<std::string> queue, const std
   if (!interval) return std::unexpected(interval.error());
   args.interval = *interval;
   return args;
-}
-
-nlohmann::json filter_params(const FilterMatch& match) {
-  return {{"mac", match.mac.to_string()},
-          {"vlan", match.untagged() ? nlohmann::json(nullptr) : nlohmann::json(match.vlan)}};
 }
 
 }  // namespace vmq::cli

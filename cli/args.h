@@ -8,11 +8,10 @@
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
-
-#include "core/error.h"
-#include "core/filter.h"
-#include "core/mac_address.h"
+#include "api/records.h"
+#include "base/error.h"
+#include "base/mac_address.h"
+#include "base/vlan_mode.h"
 
 namespace vmq::cli {
 
@@ -24,7 +23,7 @@ Result<MacAddress> parse_mac(std::string_view option, std::string_view text);
 
 // What a filter matches: --mac, and --vlan N (1..4094) or --untagged; with
 // neither, the filter matches untagged frames.
-Result<FilterMatch> parse_filter(std::string_view mac, const std::optional<std::string>& vlan, bool untagged);
+Result<api::FilterRule> parse_filter(std::string_view mac, const std::optional<std::string>& vlan, bool untagged);
 
 // The VLAN id a traced frame carries: 0 (a priority tag) to 4095, because a
 // trace may well ask what becomes of frames no filter can match.
@@ -43,8 +42,5 @@ struct StatsArgs {
   std::optional<double> interval;  // set in --watch mode
 };
 Result<StatsArgs> resolve_stats_args(std::optional<std::string> queue, const std::optional<std::string>& watch);
-
-// {"mac": "...", "vlan": N} or "vlan": null for untagged, as the API takes it.
-nlohmann::json filter_params(const FilterMatch& match);
 
 }  // namespace vmq::cli

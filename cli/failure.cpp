@@ -33,6 +33,15 @@ Failure permission_failure(std::string_view socket_path, std::string_view access
   return f;
 }
 
+// The agent answered, but not in the protocol this vmqctl reads: a protocol
+// error, with the field the reply lacked or had wrong.
+Failure bad_reply_failure(const Error& error) {
+  Failure f{ExitCode::refused, "protocol", {}, {}};
+  f.message = fmt::format("cannot read vmqd's reply: {}", error.message);
+  f.hint = "vmqctl and vmqd may be of different versions: compare 'vmqctl version' with 'vmqctl --version'";
+  return f;
+}
+
 }  // namespace
 
 Failure usage_failure(std::string message) { return {ExitCode::usage, "usage", std::move(message), {}}; }
@@ -43,6 +52,7 @@ Failure invalid_argument(const Error& error) {
 
 Failure call_failure(const api::CallError& error, std::string_view socket_path, std::string_view access) {
   if (error.kind == api::CallFailure::unreachable) return unreachable_failure(error.error, socket_path);
+  if (error.kind == api::CallFailure::bad_reply) return bad_reply_failure(error.error);
   // The client reports a socket we may not connect to as a refusal.
   if (error.error.sys_errno == EACCES || error.error.sys_errno == EPERM) return permission_failure(socket_path, access);
   return {ExitCode::refused, std::string(api::error_code(error.error.code)), error.error.message, {}};

@@ -9,14 +9,14 @@
 #include <nlohmann/json.hpp>
 
 #include "api/client.h"
-#include "core/error.h"
+#include "base/error.h"
 
 namespace vmq::cli {
 
 // The exit statuses scripts may rely on (documented in --help and vmqctl(8)).
 enum class ExitCode : int {
   ok = 0,
-  refused = 1,      // vmqd refused the request, or its socket refused us (permission)
+  refused = 1,      // vmqd refused the request, its socket refused us (permission), or its reply is unreadable
   usage = 2,        // the command line is wrong; nothing was sent
   unreachable = 3,  // no vmqd answered on the socket
 };

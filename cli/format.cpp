@@ -4,59 +4,34 @@
 
 namespace vmq::cli {
 
-const json& member(const json& object, std::initializer_list<std::string_view> path) {
-  static const json null_value;
-  const json* current = &object;
-  for (std::string_view key : path) {
-    if (!current->is_object()) return null_value;
-    auto it = current->find(key);
-    if (it == current->end()) return null_value;
-    current = &*it;
-  }
-  return *current;
+std::string vlan_text(const std::optional<api::FilterVlan>& vlan) {
+  return vlan ? std::to_string(vlan->id) : "untagged";
 }
 
-std::string text(const json& value) {
-  if (value.is_string()) return value.get<std::string>();
-  if (value.is_boolean()) return value.get<bool>() ? "yes" : "no";
-  if (value.is_number()) return value.dump();
-  return "";
+std::string match_text(const api::FilterRule& rule) {
+  return fmt::format("MAC {} {}", rule.mac.to_string(), rule.vlan ? "VLAN " + vlan_text(rule.vlan) : "untagged");
 }
 
-std::uint64_t count(const json& value) {
-  if (value.is_number_unsigned()) return value.get<std::uint64_t>();
-  if (!value.is_number_integer()) return 0;
-  const auto signed_value = value.get<std::int64_t>();
-  return signed_value < 0 ? 0 : static_cast<std::uint64_t>(signed_value);
-}
+std::string queue_label(const api::QueueRef& queue) { return fmt::format("{} (id {})", queue.name, queue.id); }
 
-std::uint64_t dropped_total(const json& counters) {
-  return count(member(counters, {"dropped", "port_full"})) + count(member(counters, {"dropped", "quota"})) +
-         count(member(counters, {"dropped", "port_refused"})) + count(member(counters, {"xsk", "rx_dropped"})) + count(member(counters, {"xsk", "rx_ring_full"}));
-}
+std::string queue_label(const api::Queue& queue) { return queue_label(api::QueueRef{queue.id, queue.settings.name}); }
 
-std::string vlan_text(const json& vlan) { return vlan.is_null() ? "untagged" : text(vlan); }
+std::string yes_no(bool value) { return value ? "yes" : "no"; }
 
-std::string queue_label(const json& queue) {
-  return fmt::format("{} (id {})", text(member(queue, {"name"})), text(member(queue, {"id"})));
-}
-
-std::string list_text(const json& array) {
+std::string list_text(const std::vector<std::string>& items) {
   std::string out;
-  if (!array.is_array()) return out;
-  for (const auto& item : array) out += (out.empty() ? "" : ", ") + text(item);
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
   return out;
 }
 
-std::string cpu_list_text(const json& cpus) {
+std::string cpu_list_text(const std::vector<std::uint32_t>& cpus) {
   std::string out;
-  if (!cpus.is_array()) return out;
   std::size_t i = 0;
   while (i < cpus.size()) {
     std::size_t j = i;
-    while (j + 1 < cpus.size() && count(cpus[j + 1]) == count(cpus[j]) + 1) ++j;
+    while (j + 1 < cpus.size() && cpus[j + 1] == cpus[j] + 1) ++j;
     if (!out.empty()) out += ",";
-    out += j == i ? text(cpus[i]) : fmt::format("{}-{}", text(cpus[i]), text(cpus[j]));
+    out += j == i ? std::to_string(cpus[i]) : fmt::format("{}-{}", cpus[i], cpus[j]);
     i = j + 1;
   }
   return out;

@@ -28,17 +28,8 @@ std::string dump(const json& document, int indent) {
 
 }  // namespace
 
-std::expected<json, Failure> Session::call(const std::string& method, json params) {
-  auto result = client_.call(method, std::move(params));
-  if (!result) return std::unexpected(call_failure(result.error(), options_.socket, socket_access(options_.socket)));
-  return std::move(*result);
-}
-
-void Session::present(const json& result, const std::function<std::string(const json&)>& for_people) const {
-  if (json_mode())
-    print_json(result);
-  else
-    std::fputs(for_people(result).c_str(), stdout);
+Failure Session::failure_of(const api::CallError& error) const {
+  return call_failure(error, options_.socket, socket_access(options_.socket));
 }
 
 void print_json(const json& document) { std::fputs((dump(document, 2) + "\n").c_str(), stdout); }

@@ -2,8 +2,8 @@
 // where results and failures are printed.
 #pragma once
 
+#include <cstdio>
 #include <expected>
-#include <functional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -24,6 +24,9 @@ struct GlobalOptions {
 // What a command returns: nothing to add on success, or why it failed.
 using Outcome = std::expected<void, Failure>;
 
+void print_json(const json& document);       // pretty, two-space indent
+void print_json_line(const json& document);  // compact, one line (JSON lines)
+
 class Session {
  public:
   explicit Session(GlobalOptions options) : options_(std::move(options)), client_(options_.socket) {}
@@ -31,19 +34,41 @@ class Session {
   bool json_mode() const { return options_.json; }
   const std::string& socket_path() const { return options_.socket; }
 
-  std::expected<json, Failure> call(const std::string& method, json params = json::object());
+  // A method of api/methods.h. A reply that does not decode (a field
+  // missing, renamed or of another type) is a failure, never blanks.
+  template <typename Method>
+  std::expected<api::Answer<typename Method::Reply>, Failure> call(const typename Method::Params& params) {
+    auto answer = client_.call_for_answer<Method>(params);
+    if (!answer) return std::unexpected(failure_of(answer.error()));
+    return std::move(*answer);
+  }
 
-  // The API result unchanged as one JSON document with --json; otherwise
-  // the text `for_people` makes of it.
-  void present(const json& result, const std::function<std::string(const json&)>& for_people) const;
+  // The agent's result unchanged as one JSON document with --json (it
+  // decoded, so it is what this vmqctl understands); otherwise the text
+  // `for_people` makes of the typed reply.
+  template <typename Reply, typename Text>
+  void present(const api::Answer<Reply>& answer, const Text& for_people) const {
+    if (json_mode())
+      print_json(answer.result);
+    else
+      std::fputs(for_people(answer.reply).c_str(), stdout);
+  }
+
+  // call() then present().
+  template <typename Method, typename Text>
+  Outcome run(const typename Method::Params& params, const Text& for_people) {
+    auto answer = call<Method>(params);
+    if (!answer) return std::unexpected(answer.error());
+    present(*answer, for_people);
+    return {};
+  }
 
  private:
+  Failure failure_of(const api::CallError& error) const;
+
   GlobalOptions options_;
   api::Client client_;
 };
-
-void print_json(const json& document);       // pretty, two-space indent
-void print_json_line(const json& document);  // compact, one line (JSON lines)
 
 // Tells the failure on stderr, and with --json also on stdout as an error
 // document; returns the exit status.

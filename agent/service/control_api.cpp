@@ -10,11 +10,12 @@
 
 #include <fmt/format.h>
 
+#include "api/codec.h"
 #include "core/default_reason.h"
 #include "core/frame_builder.h"
 #include "core/names.h"
+#include "service/api_records.h"
 #include "service/migration.h"
-#include "service/params.h"
 #include "service/views.h"
 
 namespace vmq::service {
@@ -44,29 +45,44 @@ bool same_filters(const std::vector<const Filter*>& have, const std::vector<Filt
   return true;
 }
 
+std::vector<FilterMatch> matches_of(const std::vector<api::FilterRule>& rules) {
+  std::vector<FilterMatch> out;
+  for (const api::FilterRule& rule : rules) out.push_back(match_of(rule));
+  return out;
+}
+
 }  // namespace
+
+template <typename M>
+void ControlApi::bind(MethodOf<M> method) {
+  methods_.emplace(M::name, [this, method](const json& params) -> Result<json> {
+    auto decoded = api::params_from_json<typename M::Params>(params);
+    if (!decoded) return error_of(decoded);
+    auto reply = (this->*method)(*decoded);
+    if (!reply) return error_of(reply);
+    return api::to_json(*reply);
+  });
+}
 
 ControlApi::ControlApi(QueueManager& manager, const Telemetry& telemetry, FrameTracer& tracer, AgentInfo info,
                        SaveState save_state)
     : manager_(manager), telemetry_(telemetry), tracer_(tracer), info_(std::move(info)), save_state_(std::move(save_state)) {
-  methods_ = {
-      {"status", &ControlApi::status},
-      {"caps", &ControlApi::caps},
-      {"queue.add", &ControlApi::queue_add},
-      {"queue.list", &ControlApi::queue_list},
-      {"queue.show", &ControlApi::queue_show},
-      {"queue.set", &ControlApi::queue_set},
-      {"queue.pause", &ControlApi::queue_pause},
-      {"queue.resume", &ControlApi::queue_resume},
-      {"queue.del", &ControlApi::queue_del},
-      {"filter.add", &ControlApi::filter_add},
-      {"filter.list", &ControlApi::filter_list},
-      {"filter.del", &ControlApi::filter_del},
-      {"stats", &ControlApi::stats},
-      {"trace", &ControlApi::trace},
-      {"migrate.drain", &ControlApi::migrate_drain},
-      {"migrate.restore", &ControlApi::migrate_restore},
-  };
+  bind<api::Status>(&ControlApi::status);
+  bind<api::Caps>(&ControlApi::caps);
+  bind<api::QueueAdd>(&ControlApi::queue_add);
+  bind<api::QueueList>(&ControlApi::queue_list);
+  bind<api::QueueShow>(&ControlApi::queue_show);
+  bind<api::QueueSet>(&ControlApi::queue_set);
+  bind<api::QueuePause>(&ControlApi::queue_pause);
+  bind<api::QueueResume>(&ControlApi::queue_resume);
+  bind<api::QueueDel>(&ControlApi::queue_del);
+  bind<api::FilterAdd>(&ControlApi::filter_add);
+  bind<api::FilterList>(&ControlApi::filter_list);
+  bind<api::FilterDel>(&ControlApi::filter_del);
+  bind<api::Stats>(&ControlApi::stats);
+  bind<api::Trace>(&ControlApi::trace);
+  bind<api::MigrateDrain>(&ControlApi::migrate_drain);
+  bind<api::MigrateRestore>(&ControlApi::migrate_restore);
 }
 
 api::Reply ControlApi::handle(const api::Request& request) {
@@ -79,7 +95,7 @@ api::Reply ControlApi::handle(const api::Request& request) {
   const std::uint64_t generation = manager_.generation();
   Result<json> result = fail(Errc::system, "not run");
   try {
-    result = (this->*method->second)(request.params);
+    result = method->second(request.params);
   } catch (const std::exception& e) {  // a bug, never the client's fault: keep serving
     result = fail(Errc::system, fmt::format("internal error in {}: {}", request.method, e.what()));
   }
@@ -101,227 +117,161 @@ api::Reply ControlApi::handle(const api::Request& request) {
   return reply;
 }
 
-Result<const Queue*> ControlApi::queue_param(const json& params) const {
-  auto name = Params(params).string("queue");
-  if (!name) return error_of(name);
-  return manager_.find(*name);
+api::Queue ControlApi::queue_view(const Queue& queue, bool detail) const {
+  return service::queue_view(queue, manager_, telemetry_, detail);
 }
 
-json ControlApi::queue_view(const Queue& queue, bool detail) const {
-  return queue_json(queue, manager_, telemetry_, detail);
-}
-
-Result<json> ControlApi::status(const json& params) {
-  if (auto ok = Params(params).allow_only({}); !ok) return error_of(ok);
-  json uplinks = json::array();
-  for (const auto& u : telemetry_.uplinks()) uplinks.push_back(uplink_json(u));
+Result<api::StatusReply> ControlApi::status(const api::NoParams&) {
+  api::StatusReply s;
+  for (const auto& u : telemetry_.uplinks()) s.uplinks.push_back(uplink_view(u));
   const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - info_.started);
-  return json{{"version", info_.version},
-              {"protocol", api::kProtocolVersion},
-              {"pid", getpid()},
-              {"host_id", info_.host_id},
-              {"uptime_seconds", uptime.count()},
-              {"queues", manager_.queues().size()},
-              {"filters", manager_.filter_count()},
-              {"max_queues", manager_.limits().max_queues},
-              {"max_filters", manager_.limits().max_filters},
-              {"uplinks", uplinks}};
+  s.version = info_.version;
+  s.protocol = api::kProtocolVersion;
+  s.pid = static_cast<std::uint32_t>(getpid());
+  s.host_id = info_.host_id;
+  s.uptime_seconds = static_cast<std::uint64_t>(uptime.count());
+  s.queues = manager_.queues().size();
+  s.filters = manager_.filter_count();
+  s.max_queues = manager_.limits().max_queues;
+  s.max_filters = manager_.limits().max_filters;
+  return s;
 }
 
-Result<json> ControlApi::caps(const json& params) {
-  const Params p(params);
-  if (auto ok = p.allow_only({"uplink"}); !ok) return error_of(ok);
-  auto only = p.optional_string("uplink");
-  if (!only) return error_of(only);
-  json uplinks = json::array();
+Result<api::CapsReply> ControlApi::caps(const api::CapsParams& p) {
+  api::CapsReply c;
   for (const auto& u : telemetry_.uplinks())
-    if (!*only || u.name == **only) uplinks.push_back(uplink_json(u));
-  if (*only && uplinks.empty()) return fail(Errc::not_found, fmt::format("uplink {} is not managed by vmqd", **only));
+    if (!p.uplink || u.name == *p.uplink) c.uplinks.push_back(uplink_view(u));
+  if (p.uplink && c.uplinks.empty()) return fail(Errc::not_found, fmt::format("uplink {} is not managed by vmqd", *p.uplink));
   const auto& limits = manager_.limits();
-  return json{{"max_queues", limits.max_queues},
-              {"max_filters", limits.max_filters},
-              {"filter_fields", {"destination_mac", "vlan_id"}},
-              {"filter_tests", {"equal"}},
-              {"vlan_modes", {"access", "trunk"}},
-              {"frames", {{"min", limits.frames_min}, {"max", limits.frames_max}, {"default", limits.frames_default}}},
-              {"cpus", manager_.placement().cpus()},
-              {"uplinks", uplinks}};
+  c.max_queues = limits.max_queues;
+  c.max_filters = limits.max_filters;
+  c.filter_fields = {"destination_mac", "vlan_id"};
+  c.filter_tests = {"equal"};
+  c.vlan_modes = {"access", "trunk"};
+  c.frames = {limits.frames_min, limits.frames_max, limits.frames_default};
+  c.cpus.assign(manager_.placement().cpus().begin(), manager_.placement().cpus().end());
+  return c;
 }
 
-Result<json> ControlApi::queue_add(const json& params) {
-  const Params p(params);
-  if (auto ok = p.allow_only({"name", "vm", "uplink", "port", "cpu", "frames", "vlan_mode", "filters"}); !ok)
-    return error_of(ok);
+Result<api::Queue> ControlApi::queue_add(const api::QueueAddParams& p) {
   QueueParams q;
-  auto name = p.string("name");
-  auto uplink = p.string("uplink");
-  auto port = p.string("port");
-  auto vm = p.optional_string("vm");
-  auto cpu = p.optional_uint("cpu", 4095);
-  auto frames = p.optional_uint("frames", UINT32_MAX);
-  auto mode = p.optional_string("vlan_mode");
-  for (auto* r : {&name, &uplink, &port})
-    if (!*r) return error_of(*r);
-  if (!vm) return error_of(vm);
-  if (!cpu) return error_of(cpu);
-  if (!frames) return error_of(frames);
-  if (!mode) return error_of(mode);
-  q.name = *name;
-  q.uplink = *uplink;
-  q.port = *port;
-  q.vm = vm->value_or("");
-  if (*cpu) q.cpu = static_cast<unsigned>(**cpu);
-  if (*frames) q.frames = static_cast<std::uint32_t>(**frames);
-  if (*mode) {
-    auto parsed = parse_vlan_mode(**mode);
-    if (!parsed) return error_of(parsed);
-    q.vlan_mode = *parsed;
-  }
-  std::vector<FilterMatch> filters;
-  if (const json* list = p.find("filters")) {
-    if (!list->is_array()) return fail(Errc::invalid_argument, "parameter 'filters' must be an array");
-    for (std::size_t i = 0; i < list->size(); ++i) {
-      auto match = filter_match_from((*list)[i], fmt::format("filters[{}]", i));
-      if (!match) return fail(Errc::invalid_argument, fmt::format("queue {}: {}", q.name, match.error().message));
-      filters.push_back(*match);
-    }
-  }
-  auto id = manager_.create(q, filters);
+  q.name = p.name;
+  q.uplink = p.uplink;
+  q.port = p.port;
+  q.vm = p.vm.value_or("");
+  q.cpu = p.cpu;
+  q.frames = p.frames;
+  q.vlan_mode = p.vlan_mode.value_or(VlanMode::trunk);
+  auto id = manager_.create(q, matches_of(p.filters));
   if (!id) return error_of(id);
   return queue_view(*manager_.queue(*id), true);
 }
 
-Result<json> ControlApi::queue_list(const json& params) {
-  if (auto ok = Params(params).allow_only({}); !ok) return error_of(ok);
-  json queues = json::array();
-  for (const Queue* q : manager_.queues()) queues.push_back(queue_view(*q, false));
-  return json{{"queues", queues}};
+Result<api::QueueListReply> ControlApi::queue_list(const api::NoParams&) {
+  api::QueueListReply list;
+  for (const Queue* q : manager_.queues()) list.queues.push_back(queue_view(*q, false));
+  return list;
 }
 
-Result<json> ControlApi::queue_show(const json& params) {
-  if (auto ok = Params(params).allow_only({"queue"}); !ok) return error_of(ok);
-  auto q = queue_param(params);
+Result<api::Queue> ControlApi::queue_show(const api::QueueSelector& p) {
+  auto q = manager_.find(p.queue);
   if (!q) return error_of(q);
   return queue_view(**q, true);
 }
 
-Result<json> ControlApi::queue_set(const json& params) {
-  const Params p(params);
-  if (auto ok = p.allow_only({"queue", "cpu", "name", "vm"}); !ok) return error_of(ok);
-  auto q = queue_param(params);
-  auto cpu = p.optional_uint("cpu", 4095);
-  auto name = p.optional_string("name");
-  auto vm = p.optional_string("vm");
+Result<api::Queue> ControlApi::queue_set(const api::QueueSetParams& p) {
+  auto q = manager_.find(p.queue);
   if (!q) return error_of(q);
-  if (!cpu) return error_of(cpu);
-  if (!name) return error_of(name);
-  if (!vm) return error_of(vm);
-  if (!*cpu && !*name && !*vm) return fail(Errc::invalid_argument, "nothing to change: give cpu, name or vm");
+  if (!p.cpu && !p.name && !p.vm) return fail(Errc::invalid_argument, "nothing to change: give cpu, name or vm");
   const QueueId id = (*q)->id;
   // Check every change before making any, so that a refusal changes nothing.
-  if (*name) {
-    if (auto ok = check_queue_name(**name); !ok) return error_of(ok);
+  if (p.name) {
+    if (auto ok = check_queue_name(*p.name); !ok) return error_of(ok);
     for (const Queue* other : manager_.queues())
-      if (other->id != id && other->name == **name)
+      if (other->id != id && other->name == *p.name)
         return fail(Errc::conflict, fmt::format("queue {}: the name {} is already used by queue {}", (*q)->name,
-                                                **name, other->id));
+                                                *p.name, other->id));
   }
-  if (*vm) {
-    if (auto ok = check_vm_name(**vm); !ok) return error_of(ok);
+  if (p.vm) {
+    if (auto ok = check_vm_name(*p.vm); !ok) return error_of(ok);
   }
-  if (*cpu) {
-    if (auto ok = manager_.set_cpu(id, static_cast<unsigned>(**cpu)); !ok) return error_of(ok);
+  if (p.cpu) {
+    if (auto ok = manager_.set_cpu(id, *p.cpu); !ok) return error_of(ok);
   }
-  if (*name) {
-    if (auto ok = manager_.rename(id, **name); !ok) return error_of(ok);
+  if (p.name) {
+    if (auto ok = manager_.rename(id, *p.name); !ok) return error_of(ok);
   }
-  if (*vm) {
-    if (auto ok = manager_.set_vm(id, **vm); !ok) return error_of(ok);
+  if (p.vm) {
+    if (auto ok = manager_.set_vm(id, *p.vm); !ok) return error_of(ok);
   }
   return queue_view(*manager_.queue(id), true);
 }
 
-Result<json> ControlApi::queue_pause(const json& params) {
-  if (auto ok = Params(params).allow_only({"queue"}); !ok) return error_of(ok);
-  auto q = queue_param(params);
+Result<api::Queue> ControlApi::queue_pause(const api::QueueSelector& p) {
+  auto q = manager_.find(p.queue);
   if (!q) return error_of(q);
   if (auto ok = manager_.pause((*q)->id); !ok) return error_of(ok);
   return queue_view(**q, true);
 }
 
-Result<json> ControlApi::queue_resume(const json& params) {
-  if (auto ok = Params(params).allow_only({"queue"}); !ok) return error_of(ok);
-  auto q = queue_param(params);
+Result<api::Queue> ControlApi::queue_resume(const api::QueueSelector& p) {
+  auto q = manager_.find(p.queue);
   if (!q) return error_of(q);
   if (auto ok = manager_.resume((*q)->id); !ok) return error_of(ok);
   return queue_view(**q, true);
 }
 
-Result<json> ControlApi::queue_del(const json& params) {
-  if (auto ok = Params(params).allow_only({"queue"}); !ok) return error_of(ok);
-  auto q = queue_param(params);
+Result<api::QueueDelReply> ControlApi::queue_del(const api::QueueSelector& p) {
+  auto q = manager_.find(p.queue);
   if (!q) return error_of(q);
   const QueueId id = (*q)->id;
   const std::string name = (*q)->name;
   auto drained = manager_.remove(id);
   if (!drained) return error_of(drained);
-  return json{{"id", id}, {"name", name}, {"drained_frames", drained->frames}, {"drain_us", drained->duration.count()}};
+  return api::QueueDelReply{id, name, drained->frames, static_cast<std::uint64_t>(drained->duration.count())};
 }
 
-Result<json> ControlApi::filter_add(const json& params) {
-  const Params p(params);
-  if (auto ok = p.allow_only({"queue", "mac", "vlan"}); !ok) return error_of(ok);
-  auto q = queue_param(params);
+Result<api::Filter> ControlApi::filter_add(const api::FilterAddParams& p) {
+  auto q = manager_.find(p.queue);
   if (!q) return error_of(q);
-  json match_params = params;
-  match_params.erase("queue");
-  auto match = filter_match_from(match_params, "the filter");
-  if (!match) return fail(Errc::invalid_argument, fmt::format("queue {}: {}", (*q)->name, match.error().message));
-  auto id = manager_.set_filter((*q)->id, *match);
+  auto id = manager_.set_filter((*q)->id, match_of(p.rule));
   if (!id) return error_of(id);
-  return filter_json(*manager_.filter(*id), manager_, telemetry_);
+  return filter_view(*manager_.filter(*id), manager_, telemetry_);
 }
 
-Result<json> ControlApi::filter_list(const json& params) {
-  const Params p(params);
-  if (auto ok = p.allow_only({"queue"}); !ok) return error_of(ok);
-  json filters = json::array();
-  if (p.find("queue")) {
-    auto q = queue_param(params);
+Result<api::FilterListReply> ControlApi::filter_list(const api::FilterListParams& p) {
+  api::FilterListReply list;
+  auto add_filters_of = [&](const Queue& q) {
+    for (const Filter* f : manager_.filters_of(q.id))
+      list.filters.push_back(filter_view(*f, manager_, telemetry_));
+  };
+  if (p.queue) {
+    auto q = manager_.find(*p.queue);
     if (!q) return error_of(q);
-    for (const Filter* f : manager_.filters_of((*q)->id)) filters.push_back(filter_json(*f, manager_, telemetry_));
+    add_filters_of(**q);
   } else {
-    for (const Queue* q : manager_.queues())
-      for (const Filter* f : manager_.filters_of(q->id)) filters.push_back(filter_json(*f, manager_, telemetry_));
+    for (const Queue* q : manager_.queues()) add_filters_of(*q);
   }
-  return json{{"filters", filters}};
+  return list;
 }
 
-Result<json> ControlApi::filter_del(const json& params) {
-  const Params p(params);
-  if (auto ok = p.allow_only({"filter"}); !ok) return error_of(ok);
-  auto id = p.optional_uint("filter", UINT32_MAX);
-  if (!id) return error_of(id);
-  if (!*id) return fail(Errc::invalid_argument, "parameter 'filter' is required");
-  const Filter* f = manager_.filter(static_cast<FilterId>(**id));
-  if (!f) return fail(Errc::not_found, fmt::format("no filter with id {}", **id));
-  const json removed = filter_json(*f, manager_, telemetry_);
+Result<api::Filter> ControlApi::filter_del(const api::FilterDelParams& p) {
+  const Filter* f = manager_.filter(p.filter);
+  if (!f) return fail(Errc::not_found, fmt::format("no filter with id {}", p.filter));
+  api::Filter removed = filter_view(*f, manager_, telemetry_);
   if (auto ok = manager_.clear_filter(f->id); !ok) return error_of(ok);
   return removed;
 }
 
-Result<json> ControlApi::stats(const json& params) {
-  const Params p(params);
-  if (auto ok = p.allow_only({"queue"}); !ok) return error_of(ok);
-    json queues = json::array();
-  if (p.find("queue")) {
-    auto q = queue_param(params);
+Result<api::StatsReply> ControlApi::stats(const api::StatsParams& p) {
+    api::StatsReply s;
+  if (p.queue) {
+    auto q = manager_.find(*p.queue);
     if (!q) return error_of(q);
-    queues.push_back(queue_view(**q, true));
+    s.queues.push_back(queue_view(**q, true));
   } else {
-    for (const Queue* q : manager_.queues()) queues.push_back(queue_view(*q, true));
+    for (const Queue* q : manager_.queues()) s.queues.push_back(queue_view(*q, true));
   }
-  json uplinks = json::array();
   for (const auto& u : telemetry_.uplinks()) {
     auto by_reason = telemetry_.default_queue_stats(u.name);
     auto umem = telemetry_.umem_stats(u.name);
@@ -329,118 +279,94 @@ Result<json> ControlApi::stats(const json& params) {
     if (!by_reason) return error_of(by_reason);
     if (!umem) return error_of(umem);
     if (!tables) return error_of(tables);
-    uplinks.push_back({{"name", u.name},
-                       {"default_queue", default_queue_json(*by_reason)},
-                       {"umem", umem_json(*umem)},
-                       {"classifier", {{"filters", tables->filters}, {"queues", tables->queues}}}});
+    s.uplinks.push_back({u.name, default_queue_view(*by_reason), umem_view(*umem), {tables->filters, tables->queues}});
   }
-  json workers = json::array();
-  for (const WorkerLoad& w : manager_.worker_loads()) workers.push_back(worker_json(w));
+  for (const WorkerLoad& w : manager_.worker_loads()) s.workers.push_back(worker_view(w));
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   const auto uptime = std::chrono::steady_clock::now() - info_.started;
-  return json{{"timestamp_ms", std::chrono::duration_cast<std::chrono::milliseconds>(now).count()},
-              {"uptime_ms", std::chrono::duration_cast<std::chrono::milliseconds>(uptime).count()},
-              {"uplinks", uplinks},
-              {"workers", workers},
-              {"queues", queues}};
+  s.timestamp_ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
+  s.uptime_ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(uptime).count());
+  return s;
 }
 
-Result<json> ControlApi::trace(const json& params) {
-  const Params p(params);
-  if (auto ok = p.allow_only({"uplink", "dst", "src", "vlan", "vlan2", "rx_queue"}); !ok) return error_of(ok);
-  auto uplink = p.string("uplink");
-  auto dst_text = p.string("dst");
-  auto src_text = p.optional_string("src");
-  auto vlan = p.optional_uint("vlan", 4095);
-  auto vlan2 = p.optional_uint("vlan2", 4095);
-  auto rxq = p.optional_uint("rx_queue", 1023);
-  if (!uplink) return error_of(uplink);
-  if (!dst_text) return error_of(dst_text);
-  if (!src_text) return error_of(src_text);
-  if (!vlan) return error_of(vlan);
-  if (!vlan2) return error_of(vlan2);
-  if (!rxq) return error_of(rxq);
-  if (*vlan2 && !*vlan) return fail(Errc::invalid_argument, "an inner tag (vlan2) needs an outer one (vlan)");
-  auto dst = MacAddress::parse(*dst_text);
-  if (!dst) return error_of(dst);
+Result<api::TraceReply> ControlApi::trace(const api::TraceParams& p) {
+  if (p.vlan2 && !p.vlan) return fail(Errc::invalid_argument, "an inner tag (vlan2) needs an outer one (vlan)");
   FrameBuilder builder;
-  builder.dst(*dst);
-  if (*src_text) {
-    auto src = MacAddress::parse(**src_text);
-    if (!src) return error_of(src);
-    builder.src(*src);
-  }
+  builder.dst(p.dst);
+  if (p.src) builder.src(*p.src);
   // Two tags are QinQ: an 802.1ad outer tag, an 802.1Q inner one.
-  if (*vlan) builder.tag(static_cast<std::uint16_t>(**vlan), *vlan2 ? kTpid8021AD : kTpid8021Q);
-  if (*vlan2) builder.tag(static_cast<std::uint16_t>(**vlan2));
+  if (p.vlan) builder.tag(*p.vlan, p.vlan2 ? kTpid8021AD : kTpid8021Q);
+  if (p.vlan2) builder.tag(*p.vlan2);
   const auto frame = builder.build();
-  auto verdict = tracer_.trace(*uplink, frame, static_cast<std::uint32_t>(rxq->value_or(0)));
+  const std::uint32_t rx_queue = p.rx_queue.value_or(0);
+  auto verdict = tracer_.trace(p.uplink, frame, rx_queue);
   if (!verdict) return error_of(verdict);
 
-  const std::uint16_t key_vlan = *vlan ? static_cast<std::uint16_t>(**vlan) : std::uint16_t{0};
+  const std::uint16_t key_vlan = p.vlan.value_or(0);
   const auto vlan_text = key_vlan ? fmt::format("VLAN {}", key_vlan) : std::string("untagged");
-  json out{{"uplink", *uplink},
-           {"rx_queue", rxq->value_or(0)},
-           {"frame", {{"dst", dst->to_string()}, {"vlan", *vlan ? json(**vlan) : json(nullptr)},
-                      {"vlan2", *vlan2 ? json(**vlan2) : json(nullptr)}, {"length", frame.size()}}},
-           {"output_length", verdict->frame.size()}};
+  api::TraceReply out;
+  out.uplink = p.uplink;
+  out.rx_queue = rx_queue;
+  out.frame = {p.dst, p.vlan, p.vlan2, frame.size()};
+  out.output_length = verdict->frame.size();
   // The filter the frame's key matches, if any, explains most verdicts.
   const Filter* matching = nullptr;
   for (const Queue* q : manager_.queues())
-    if (q->uplink == *uplink)
+    if (q->uplink == p.uplink)
       for (const Filter* f : manager_.filters_of(q->id))
-        if (f->match.mac == *dst && f->match.vlan == key_vlan) matching = f;
+        if (f->match.mac == p.dst && f->match.vlan == key_vlan) matching = f;
 
   if (verdict->action == XDP_REDIRECT) {
     const Queue* q = manager_.queue(verdict->queue);
     const Filter* f = manager_.filter(verdict->filter);
-    out["destination"] = "queue";
-    out["queue"] = {{"id", verdict->queue}, {"name", q ? q->name : ""}};
-    out["filter"] = {{"id", verdict->filter}};
-    out["tag_removed"] = frame.size() != verdict->frame.size();
-    out["explanation"] = fmt::format("delivered to queue {} (id {}) by filter {} ({}){}", q ? q->name : "?",
-                                     verdict->queue, verdict->filter, f ? f->match.describe() : "?",
-                                     frame.size() != verdict->frame.size() ? ", VLAN tag removed (access mode)" : "");
+    const bool tag_removed = frame.size() != verdict->frame.size();
+    out.destination = api::TraceDestination::queue;
+    out.queue = api::QueueRef{verdict->queue, q ? q->name : ""};
+    out.filter = api::FilterRef{verdict->filter};
+    out.tag_removed = tag_removed;
+    out.explanation = fmt::format("delivered to queue {} (id {}) by filter {} ({}){}", q ? q->name : "?",
+                                  verdict->queue, verdict->filter, f ? f->match.describe() : "?",
+                                  tag_removed ? ", VLAN tag removed (access mode)" : "");
     return out;
   }
-  out["destination"] = "default";
+  out.destination = api::TraceDestination::default_queue;
   const auto reason = verdict->reason.value_or(VMQ_DEFAULT_NO_FILTER);
-  out["reason"] = to_string(reason);
+  out.reason = std::string(to_string(reason));
   std::string why;
   switch (reason) {
     case VMQ_DEFAULT_NO_FILTER:
-      why = fmt::format("no filter matches MAC {} {}", dst->to_string(), vlan_text);
+      why = fmt::format("no filter matches MAC {} {}", p.dst.to_string(), vlan_text);
       break;
     case VMQ_DEFAULT_QUEUE_NOT_RUNNING: {
       const Queue* q = matching ? manager_.queue(matching->queue) : nullptr;
       why = q ? fmt::format("filter {} matches, but queue {} is {}", matching->id, q->name,
                             to_string(q->visible_state()))
               : "a filter matches, but its queue is not running";
-      if (q) out["queue"] = {{"id", q->id}, {"name", q->name}};
+      if (q) out.queue = api::QueueRef{q->id, q->name};
       break;
     }
     case VMQ_DEFAULT_BROADCAST_MULTICAST: why = "broadcast and multicast frames always go to the default queue"; break;
     case VMQ_DEFAULT_MALFORMED: why = "the frame is malformed"; break;
     case VMQ_DEFAULT_EMPTY_SLOT:
-      why = fmt::format("filter {} matches, but its queue has no socket on rx queue {}",
-                        matching ? matching->id : 0, rxq->value_or(0));
+      why = fmt::format("filter {} matches, but its queue has no socket on rx queue {}", matching ? matching->id : 0,
+                        rx_queue);
       break;
     case VMQ_DEFAULT_OVERSIZE: why = "the frame is longer than a queue's buffer"; break;
     case VMQ_DEFAULT_REASON_COUNT: break;
   }
-  if (matching) out["filter"] = {{"id", matching->id}};
-  out["explanation"] = "default queue (the host's switch): " + why;
+  if (matching) out.filter = api::FilterRef{matching->id};
+  out.explanation = "default queue (the host's switch): " + why;
   return out;
 }
 
-Result<json> ControlApi::migrate_drain(const json& params) {
-  auto result = drain_for_migration(params);
+Result<api::MigrateDrainReply> ControlApi::migrate_drain(const api::QueueSelector& p) {
+  auto result = drain_for_migration(p);
   if (!result) ++migrations_.drain_failures;
   return result;
 }
 
-Result<json> ControlApi::migrate_restore(const json& params) {
-  auto result = restore_from_migration(params);
+Result<api::MigrateRestoreReply> ControlApi::migrate_restore(const api::MigrateRestoreParams& p) {
+  auto result = restore_from_migration(p);
   if (!result) ++migrations_.restore_failures;
   return result;
 }
@@ -448,78 +374,63 @@ Result<json> ControlApi::migrate_restore(const json& params) {
 // Live migration, source side: new frames take the default path from the
 // moment the filters are cleared; what the queue holds is delivered; DMA
 // stopped is indicated once; the queue is freed and described.
-Result<json> ControlApi::drain_for_migration(const json& params) {
-  if (auto ok = Params(params).allow_only({"queue"}); !ok) return error_of(ok);
-  auto q = queue_param(params);
+Result<api::MigrateDrainReply> ControlApi::drain_for_migration(const api::QueueSelector& p) {
+  auto q = manager_.find(p.queue);
   if (!q) return error_of(q);
   const Queue queue = **q;
-  MigrationDocument doc{info_.host_id, utc_now(), queue.name, queue.vm, queue.uplink, queue.port, queue.cpu,
-                        queue.frames, queue.vlan_mode, queue.paused_by_operator, {}, {}, 0, 0};
-  for (const Filter* f : manager_.filters_of(queue.id)) doc.filters.push_back(f->match);
+  api::MigrationDocument doc;
+  doc.source_host = info_.host_id;
+  doc.drained_at = utc_now();
+  doc.queue.settings = settings_of(queue);
+  doc.queue.cpu_policy.cpu = queue.cpu;
+  for (const Filter* f : manager_.filters_of(queue.id)) doc.queue.filters.push_back(rule_of(f->match));
   const std::uint64_t indications_before = manager_.dma_stopped_count();
   auto drained = manager_.remove(queue.id);
   if (!drained) return error_of(drained);
-  doc.counters = counters_json(drained->final_stats);
-  doc.drained_frames = drained->frames;
-  doc.drain_us = static_cast<std::uint64_t>(drained->duration.count());
+  const auto drain_us = static_cast<std::uint64_t>(drained->duration.count());
+  doc.counters_at_drain = counters_view(drained->final_stats);
+  doc.drain = {drained->frames, drain_us};
   migrations_.drains.observe(drained->duration);
-  return json{{"document", to_json(doc)},
-              {"drained_frames", drained->frames},
-              {"drain_us", drained->duration.count()},
-              {"dma_stopped_indications", manager_.dma_stopped_count() - indications_before}};
+  return api::MigrateDrainReply{sealed(std::move(doc)), drained->frames, drain_us,
+                                manager_.dma_stopped_count() - indications_before};
 }
 
 // Live migration, destination side: the queue is created with its filters
 // and runs, or nothing is created at all. Restoring what is already here is
 // a success, so that a hook may run it twice.
-Result<json> ControlApi::restore_from_migration(const json& params) {
-  const Params p(params);
-  if (auto ok = p.allow_only({"document", "uplink", "port", "cpu"}); !ok) return error_of(ok);
-  const json* document = p.find("document");
-  if (!document) return fail(Errc::invalid_argument, "parameter 'document' is required");
-  auto doc = parse_migration_document(*document);
+Result<api::MigrateRestoreReply> ControlApi::restore_from_migration(const api::MigrateRestoreParams& p) {
+  auto doc = parse_migration_document(p.document);
   if (!doc) return error_of(doc);
-  auto uplink = p.optional_string("uplink");
-  auto port = p.optional_string("port");
-  if (!uplink) return error_of(uplink);
-  if (!port) return error_of(port);
+  const api::QueueSettings& settings = doc->queue.settings;
+  const std::vector<FilterMatch> filters = matches_of(doc->queue.filters);
 
-  QueueParams q{doc->name, doc->vm, uplink->value_or(doc->uplink), port->value_or(doc->port), std::nullopt,
-                doc->frames, doc->vlan_mode};
-  std::string cpu_choice;
-  if (const json* cpu = p.find("cpu"); cpu && cpu->is_string() && cpu->get<std::string>() == "auto") {
-    cpu_choice = "auto";
-  } else if (cpu) {
-    auto given = p.optional_uint("cpu", 4095);
-    if (!given) return fail(Errc::invalid_argument, "parameter 'cpu' must be a CPU number or \"auto\"");
-    q.cpu = static_cast<unsigned>(**given);
-    cpu_choice = "given";
-  } else if (manager_.placement().check(doc->cpu)) {
-    q.cpu = doc->cpu;
-    cpu_choice = "document";
-  } else {
-    cpu_choice = "auto";  // the source's CPU is not usable here
-  }
+  QueueParams q{settings.name, settings.vm, p.uplink.value_or(settings.uplink), p.port.value_or(settings.port),
+                std::nullopt, settings.frames, settings.vlan_mode};
+  api::CpuChoice cpu_choice = api::CpuChoice::automatic;
+  if (p.cpu) {
+    q.cpu = p.cpu->number;
+    cpu_choice = p.cpu->number ? api::CpuChoice::given : api::CpuChoice::automatic;
+  } else if (manager_.placement().check(doc->queue.cpu_policy.cpu)) {
+    q.cpu = doc->queue.cpu_policy.cpu;
+    cpu_choice = api::CpuChoice::document;
+  }  // else the source's CPU is not usable here
 
-  if (auto existing = manager_.find(doc->name); existing) {
+  if (auto existing = manager_.find(settings.name); existing) {
     const Queue& e = **existing;
-    if (e.uplink == q.uplink && e.port == q.port && same_filters(manager_.filters_of(e.id), doc->filters))
-      return json{{"queue", queue_view(e, true)}, {"already_restored", true}, {"restore_us", 0}};
+    if (e.uplink == q.uplink && e.port == q.port && same_filters(manager_.filters_of(e.id), filters))
+      return api::MigrateRestoreReply{queue_view(e, true), true, std::nullopt, 0, std::nullopt};
     return fail(Errc::conflict, fmt::format("queue {} already exists here (id {}) with other settings", e.name, e.id));
   }
   const auto start = std::chrono::steady_clock::now();
-  auto id = manager_.create(q, doc->filters);
+  auto id = manager_.create(q, filters);
   if (!id) return error_of(id);
-  if (doc->paused_by_operator) {
+  if (settings.paused_by_operator) {
     if (auto ok = manager_.pause(*id); !ok) return error_of(ok);
   }
   const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
   migrations_.restores.observe(elapsed);
-  return json{{"queue", queue_view(*manager_.queue(*id), true)},
-              {"already_restored", false},
-              {"cpu_choice", cpu_choice},
-              {"restore_us", elapsed.count()},
-              {"source_host", doc->source_host}};
+  return api::MigrateRestoreReply{queue_view(*manager_.queue(*id), true), false, cpu_choice,
+                                  static_cast<std::uint64_t>(elapsed.count()), doc->source_host};
 }
 
 }  // namespace vmq::service

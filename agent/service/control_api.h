@@ -1,5 +1,6 @@
-// The control API's methods: each takes the request's params and returns a
-// JSON result or a refusal. Runs on the agent's single control thread.
+// The control API's methods (agent/api/methods.h): each decodes its typed
+// parameters, does its work and returns its typed reply or a refusal. Runs
+// on the agent's single control thread.
 #pragma once
 
 #include <chrono>
@@ -9,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/methods.h"
 #include "api/protocol.h"
 #include "core/frame_tracer.h"
 #include "core/queue_manager.h"
@@ -36,29 +38,34 @@ class ControlApi {
   const MigrationMetrics& migrations() const { return migrations_; }
 
  private:
-  using Handler = Result<nlohmann::json> (ControlApi::*)(const nlohmann::json& params);
+  using Handler = std::function<Result<nlohmann::json>(const nlohmann::json& params)>;
+  template <typename M>
+  using MethodOf = Result<typename M::Reply> (ControlApi::*)(const typename M::Params&);
 
-  Result<nlohmann::json> status(const nlohmann::json& params);
-  Result<nlohmann::json> caps(const nlohmann::json& params);
-  Result<nlohmann::json> queue_add(const nlohmann::json& params);
-  Result<nlohmann::json> queue_list(const nlohmann::json& params);
-  Result<nlohmann::json> queue_show(const nlohmann::json& params);
-  Result<nlohmann::json> queue_set(const nlohmann::json& params);
-  Result<nlohmann::json> queue_pause(const nlohmann::json& params);
-  Result<nlohmann::json> queue_resume(const nlohmann::json& params);
-  Result<nlohmann::json> queue_del(const nlohmann::json& params);
-  Result<nlohmann::json> filter_add(const nlohmann::json& params);
-  Result<nlohmann::json> filter_list(const nlohmann::json& params);
-  Result<nlohmann::json> filter_del(const nlohmann::json& params);
-  Result<nlohmann::json> stats(const nlohmann::json& params);
-  Result<nlohmann::json> trace(const nlohmann::json& params);
-  Result<nlohmann::json> migrate_drain(const nlohmann::json& params);
-  Result<nlohmann::json> migrate_restore(const nlohmann::json& params);
-  Result<nlohmann::json> drain_for_migration(const nlohmann::json& params);
-  Result<nlohmann::json> restore_from_migration(const nlohmann::json& params);
+  // Serves method M: its parameters decoded, its reply encoded.
+  template <typename M>
+  void bind(MethodOf<M> method);
 
-  Result<const Queue*> queue_param(const nlohmann::json& params) const;
-  nlohmann::json queue_view(const Queue& queue, bool detail) const;
+  Result<api::StatusReply> status(const api::NoParams& params);
+  Result<api::CapsReply> caps(const api::CapsParams& params);
+  Result<api::Queue> queue_add(const api::QueueAddParams& params);
+  Result<api::QueueListReply> queue_list(const api::NoParams& params);
+  Result<api::Queue> queue_show(const api::QueueSelector& params);
+  Result<api::Queue> queue_set(const api::QueueSetParams& params);
+  Result<api::Queue> queue_pause(const api::QueueSelector& params);
+  Result<api::Queue> queue_resume(const api::QueueSelector& params);
+  Result<api::QueueDelReply> queue_del(const api::QueueSelector& params);
+  Result<api::Filter> filter_add(const api::FilterAddParams& params);
+  Result<api::FilterListReply> filter_list(const api::FilterListParams& params);
+  Result<api::Filter> filter_del(const api::FilterDelParams& params);
+  Result<api::StatsReply> stats(const api::StatsParams& params);
+  Result<api::TraceReply> trace(const api::TraceParams& params);
+  Result<api::MigrateDrainReply> migrate_drain(const api::QueueSelector& params);
+  Result<api::MigrateRestoreReply> migrate_restore(const api::MigrateRestoreParams& params);
+  Result<api::MigrateDrainReply> drain_for_migration(const api::QueueSelector& params);
+  Result<api::MigrateRestoreReply> restore_from_migration(const api::MigrateRestoreParams& params);
+
+  api::Queue queue_view(const Queue& queue, bool detail) const;
 
   QueueManager& manager_;
   const Telemetry& telemetry_;

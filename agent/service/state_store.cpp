@@ -12,81 +12,61 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "api/codec.h"
 #include "os/unique_fd.h"
-#include "service/json_record.h"
+#include "service/api_records.h"
 
 namespace vmq::service {
 namespace {
 
 using json = nlohmann::json;
 
-json to_json(const SavedQueue& saved) {
+// The file's records; format and version are checked before it is decoded.
+struct StateDocument {
+  std::vector<api::StoredQueue> queues;
+
+  template <typename V, typename Self>
+  static void fields(V& v, Self& self) {
+    v("queues", self.queues);
+  }
+};
+
+api::StoredQueue stored(const SavedQueue& saved) {
   const Queue& q = saved.queue;
-  json filters = json::array();
-  for (const Filter& f : saved.filters) {
-    filters.push_back({{"id", f.id},
-                       {"mac", f.match.mac.to_string()},
-                       {"vlan", f.match.untagged() ? json(nullptr) : json(f.match.vlan)}});
-  }
-  return {{"id", q.id},         {"name", q.name},     {"vm", q.vm},
-          {"uplink", q.uplink}, {"port", q.port},     {"cpu", q.cpu},
-          {"frames", q.frames}, {"vlan_mode", to_string(q.vlan_mode)},
-          {"paused", q.paused_by_operator},           {"filters", filters}};
+  api::StoredQueue out{q.id, q.cpu, settings_of(q), {}};
+  for (const Filter& f : saved.filters) out.filters.push_back({f.id, rule_of(f.match)});
+  return out;
 }
 
-Result<Filter> filter_from_json(const json& j, QueueId queue, const std::string& where) {
-  if (!j.is_object()) return fail(Errc::invalid_argument, where + ": not an object");
-  RecordReader r(j, where);
-  FilterId id = 0;
-  std::string mac_text;
-  r.read("id", id);
-  r.read("mac", mac_text);
-  if (r.error()) return std::unexpected(*r.error());
-  auto mac = MacAddress::parse(mac_text);
-  if (!mac) return fail(Errc::invalid_argument, fmt::format("{}: {}", where, mac.error().message));
-  std::optional<long> vlan;
-  if (auto v = j.find("vlan"); v != j.end() && !v->is_null()) {
-    if (!v->is_number_integer()) return fail(Errc::invalid_argument, where + ": 'vlan' has the wrong type");
-    // Beyond long, named as written rather than as what a narrowing made of it.
-    if (v->is_number_unsigned() && v->get<std::uint64_t>() > VMQ_VLAN_MAX)
-      return fail(Errc::invalid_argument, fmt::format("{}: VLAN {} out of range {}..{}", where,
-                                                      v->get<std::uint64_t>(), VMQ_VLAN_MIN, VMQ_VLAN_MAX));
-    vlan = v->get<long>();
-  }
-  auto match = FilterMatch::make(*mac, vlan);
-  if (!match) return fail(Errc::invalid_argument, fmt::format("{}: {}", where, match.error().message));
-  return Filter{id, queue, *match};
+SavedQueue saved(const api::StoredQueue& stored) {
+  SavedQueue out;
+  Queue& q = out.queue;
+  q.id = stored.id;
+  q.name = stored.settings.name;
+  q.vm = stored.settings.vm;
+  q.uplink = stored.settings.uplink;
+  q.port = stored.settings.port;
+  q.cpu = stored.cpu;
+  q.frames = stored.settings.frames;
+  q.vlan_mode = stored.settings.vlan_mode;
+  q.paused_by_operator = stored.settings.paused_by_operator;
+  for (const api::StoredFilter& f : stored.filters) out.filters.push_back(Filter{f.id, q.id, match_of(f.rule)});
+  return out;
 }
 
-Result<SavedQueue> queue_from_json(const json& j, std::size_t index) {
-  const std::string where = fmt::format("queue #{}", index);
-  if (!j.is_object()) return fail(Errc::invalid_argument, where + ": not an object");
-  SavedQueue saved;
-  Queue& q = saved.queue;
-  std::string mode;
-  RecordReader r(j, where);
-  r.read("id", q.id);
-  r.read("name", q.name);
-  r.read("vm", q.vm);
-  r.read("uplink", q.uplink);
-  r.read("port", q.port);
-  r.read("cpu", q.cpu);
-  r.read("frames", q.frames);
-  r.read("vlan_mode", mode);
-  r.read("paused", q.paused_by_operator);
-  if (r.error()) return std::unexpected(*r.error());
-  auto vlan_mode = parse_vlan_mode(mode);
-  if (!vlan_mode) return fail(Errc::invalid_argument, fmt::format("{}: {}", where, vlan_mode.error().message));
-  q.vlan_mode = *vlan_mode;
-  auto filters = j.find("filters");
-  if (filters == j.end() || !filters->is_array())
-    return fail(Errc::invalid_argument, where + ": 'filters' must be an array");
-  for (std::size_t i = 0; i < filters->size(); ++i) {
-    auto f = filter_from_json((*filters)[i], q.id, fmt::format("{} filter #{}", where, i));
-    if (!f) return std::unexpected(f.error());
-    saved.filters.push_back(*f);
+// Format 1 called paused_by_operator "paused"; nothing else changed.
+Result<void> upgrade_from_format_1(json& document) {
+  auto queues = document.find("queues");
+  if (queues == document.end() || !queues->is_array()) return {};
+  for (std::size_t i = 0; i < queues->size(); ++i) {
+    json& queue = (*queues)[i];
+    if (!queue.is_object()) continue;
+    auto paused = queue.find("paused");
+    if (paused == queue.end()) return fail(Errc::invalid_argument, fmt::format("queues[{}].paused is missing", i));
+    queue["paused_by_operator"] = *paused;
+    queue.erase("paused");
   }
-  return saved;
+  return {};
 }
 
 Result<void> write_file_synced(const std::string& path, const std::string& data) {
@@ -137,14 +117,12 @@ Result<std::vector<SavedQueue>> StateStore::load() const {
     return refuse(fmt::format("written by a newer vmqd (format {}, this vmqd reads up to {})", version->dump(),
                               kStateFormatVersion));
   if (version->get<long long>() < 1) return refuse(fmt::format("unknown format version {}", version->dump()));
-  const auto queues = j.find("queues");
-  if (queues == j.end() || !queues->is_array()) return refuse("'queues' must be an array");
+  if (version->get<long long>() == 1)
+    if (auto upgraded = upgrade_from_format_1(j); !upgraded) return refuse(upgraded.error().message);
+  auto document = api::from_json<StateDocument>(j);
+  if (!document) return refuse(document.error().message);
   std::vector<SavedQueue> out;
-  for (std::size_t i = 0; i < queues->size(); ++i) {
-    auto saved = queue_from_json((*queues)[i], i);
-    if (!saved) return refuse(saved.error().message);
-    out.push_back(std::move(*saved));
-  }
+  for (const api::StoredQueue& queue : document->queues) out.push_back(saved(queue));
   return out;
 }
 
@@ -152,8 +130,11 @@ Result<void> StateStore::save(const std::vector<SavedQueue>& queues) const {
   std::error_code ec;
   std::filesystem::create_directories(directory_, ec);
   if (ec) return fail(Errc::system, fmt::format("creating state directory {}: {}", directory_, ec.message()));
-  json doc{{"format", "vmq-state"}, {"version", kStateFormatVersion}, {"queues", json::array()}};
-  for (const auto& q : queues) doc["queues"].push_back(to_json(q));
+  StateDocument records;
+  for (const auto& q : queues) records.queues.push_back(stored(q));
+  json doc = api::to_json(records);
+  doc["format"] = "vmq-state";
+  doc["version"] = kStateFormatVersion;
   const std::string file = path();
   const std::string temporary = file + ".tmp";
   if (auto ok = write_file_synced(temporary, doc.dump(2) + "\n"); !ok) return ok;

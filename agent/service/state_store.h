@@ -11,7 +11,9 @@
 
 namespace vmq::service {
 
-inline constexpr int kStateFormatVersion = 1;
+// Format 2 names a queue's pause "paused_by_operator", as the control API
+// does; format 1's "paused" is still read.
+inline constexpr int kStateFormatVersion = 2;
 
 struct SavedQueue {
   Queue queue;

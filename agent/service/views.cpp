@@ -1,113 +1,94 @@
 #include "service/views.h"
 
+#include <fmt/format.h>
+
 #include "core/default_reason.h"
+#include "service/api_records.h"
 
 namespace vmq::service {
 
-using json = nlohmann::json;
-
-json uplink_json(const UplinkInfo& u) {
-  return {{"name", u.name},
-          {"rx_queues", u.rx_queues},
-          {"attach_mode", u.attach_mode},
-          {"attach_method", u.attach_method},
-          {"program_id", u.program_id},
-          {"degraded", u.degraded},
-          {"degraded_reason", u.degraded ? json(u.degraded_reason) : json(nullptr)},
-          {"max_frame_len", u.max_frame_len},
-          {"mtu", u.mtu},
-          {"classifier_build", u.multi_buffer ? "multi-buffer" : "single-buffer"}};
+api::Uplink uplink_view(const UplinkInfo& u) {
+  return {u.name,
+          u.rx_queues,
+          u.attach_mode,
+          u.attach_method,
+          u.program_id,
+          u.degraded,
+          u.degraded ? std::optional(u.degraded_reason) : std::nullopt,
+          u.max_frame_len,
+          u.mtu,
+          u.multi_buffer ? "multi-buffer" : "single-buffer"};
 }
 
-json filter_json(const Filter& f, const QueueManager& manager, const Telemetry& telemetry) {
+api::Filter filter_view(const Filter& f, const QueueManager& manager, const Telemetry& telemetry) {
   const Queue* q = manager.queue(f.queue);
-  json j{{"id", f.id},
-         {"queue", {{"id", f.queue}, {"name", q ? q->name : ""}}},
-         {"mac", f.match.mac.to_string()},
-         {"vlan", f.match.untagged() ? json(nullptr) : json(f.match.vlan)}};
-  if (!q) return j;
+  api::Filter view{f.id, {f.queue, q ? q->name : ""}, rule_of(f.match), std::nullopt, std::nullopt};
+  if (!q) {
+    view.hits_error = fmt::format("queue {} is not known", f.queue);
+    return view;
+  }
   // A counter that could not be read is null, with the reason beside it: never a zero.
-  if (auto hits = telemetry.filter_hits(q->uplink, f.id)) {
-    j["hits"] = *hits;
-  } else {
-    j["hits"] = nullptr;
-    j["hits_error"] = hits.error().message;
-  }
-  return j;
+  if (auto hits = telemetry.filter_hits(q->uplink, f.id))
+    view.hits = *hits;
+  else
+    view.hits_error = hits.error().message;
+  return view;
 }
 
-json counters_json(const QueueStats& s) {
-  return {{"classified", {{"packets", s.classified.packets}, {"bytes", s.classified.bytes}}},
-          {"received", s.received},
-          {"delivered", {{"packets", s.delivered.packets}, {"bytes", s.delivered.bytes}}},
-          {"checksum_completed", s.checksum_completed},
-          {"dropped",
-           {{"port_full", s.dropped_port_full}, {"quota", s.dropped_quota}, {"port_refused", s.dropped_port_refused}}},
-          {"port_errors", s.port_errors},
-          {"in_flight", s.in_flight},
-          {"xsk",
-           {{"rx_dropped", s.xsk_rx_dropped},
-            {"rx_ring_full", s.xsk_rx_ring_full},
-            {"rx_fill_ring_empty", s.xsk_rx_fill_ring_empty},
-            {"rx_invalid_descs", s.xsk_rx_invalid_descs},
-            {"tx_invalid_descs", s.xsk_tx_invalid_descs}}}};
+api::Counters counters_view(const QueueStats& s) {
+  return {{s.classified.packets, s.classified.bytes},
+          s.received,
+          {s.delivered.packets, s.delivered.bytes},
+          s.checksum_completed,
+          {s.dropped_port_full, s.dropped_quota, s.dropped_port_refused},
+          s.port_errors,
+          s.in_flight,
+          {s.xsk_rx_dropped, s.xsk_rx_ring_full, s.xsk_rx_fill_ring_empty, s.xsk_rx_invalid_descs,
+           s.xsk_tx_invalid_descs}};
 }
 
-json queue_json(const Queue& q, const QueueManager& manager, const Telemetry& telemetry, bool detail) {
-  json filters = json::array();
-  for (const Filter* f : manager.filters_of(q.id)) filters.push_back(filter_json(*f, manager, telemetry));
-  json j{{"id", q.id},
-         {"name", q.name},
-         {"vm", q.vm},
-         {"uplink", q.uplink},
-         {"port", q.port},
-         {"cpu", q.cpu},
-         {"frames", q.frames},
-         {"vlan_mode", to_string(q.vlan_mode)},
-         {"state", to_string(q.visible_state())},
-         {"ndis_state", to_string(q.state)},
-         {"paused_by_operator", q.paused_by_operator},
-         {"last_error", q.last_error.empty() ? json(nullptr) : json(q.last_error)},
-         {"filters", filters}};
+api::Queue queue_view(const Queue& q, const QueueManager& manager, const Telemetry& telemetry, bool detail) {
+  api::Queue view;
+  view.id = q.id;
+  view.settings = settings_of(q);
+  view.cpu = q.cpu;
+  view.state = to_string(q.visible_state());
+  view.ndis_state = to_string(q.state);
+  if (!q.last_error.empty()) view.last_error = q.last_error;
+  for (const Filter* f : manager.filters_of(q.id)) view.filters.push_back(filter_view(*f, manager, telemetry));
   auto stats = telemetry.queue_stats(q.id);
-  if (stats) {
-    j["counters"] = counters_json(*stats);
-  } else {
-    j["counters"] = nullptr;
-    j["counters_error"] = stats.error().message;
-  }
-  if (detail) j["worker"] = {{"tid", stats ? stats->worker_tid : 0}, {"cpu", q.cpu}};
-  return j;
+  if (stats)
+    view.counters = counters_view(*stats);
+  else
+    view.counters_error = stats.error().message;
+  if (detail) view.worker = api::QueueWorker{stats ? static_cast<std::uint32_t>(stats->worker_tid) : 0u, q.cpu};
+  return view;
 }
 
-json default_queue_json(const DefaultQueueStats& stats) {
-  json j = json::object();
-  std::uint64_t packets = 0, bytes = 0;
+api::DefaultQueueTraffic default_queue_view(const DefaultQueueStats& stats) {
+  api::DefaultQueueTraffic view;
   for (std::uint32_t r = 0; r < VMQ_DEFAULT_REASON_COUNT; ++r) {
     const Traffic& t = stats.by_reason[r];
-    j[std::string(to_string(static_cast<vmq_default_reason>(r)))] = {{"packets", t.packets}, {"bytes", t.bytes}};
-    packets += t.packets;
-    bytes += t.bytes;
+    view.by_reason.push_back({std::string(to_string(static_cast<vmq_default_reason>(r))), {t.packets, t.bytes}});
+    view.total.packets += t.packets;
+    view.total.bytes += t.bytes;
   }
-  j["total"] = {{"packets", packets}, {"bytes", bytes}};
-  return j;
+  return view;
 }
 
-json worker_json(const WorkerLoad& w) {
-  auto optional = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
-  return {{"cpu", w.totals.cpu},
-          {"tid", w.totals.tid},
-          {"queues", w.totals.queues},
-          {"frames", w.totals.frames},
-          {"cpu_seconds", std::chrono::duration<double>(w.totals.cpu_time).count()},
-          {"busy_share", optional(w.busy_share)},
-          {"ns_per_frame", optional(w.ns_per_frame)}};
+api::Worker worker_view(const WorkerLoad& w) {
+  return {w.totals.cpu,
+          static_cast<std::uint32_t>(w.totals.tid),
+          w.totals.queues,
+          w.totals.frames,
+          std::chrono::duration<double>(w.totals.cpu_time).count(),
+          w.busy_share,
+          w.ns_per_frame};
 }
 
-json umem_json(const UmemStats& s) {
-  return {{"frames_total", s.frames_total},         {"frames_in_kernel", s.frames_in_kernel},
-          {"frames_in_flight", s.frames_in_flight}, {"frames_in_worker", s.frames_in_worker},
-          {"frames_lost", s.frames_lost},           {"fill_ring_entries", s.fill_ring_entries}};
+api::Umem umem_view(const UmemStats& s) {
+  return {s.frames_total, s.frames_in_kernel, s.frames_in_flight, s.frames_in_worker, s.frames_lost,
+          s.fill_ring_entries};
 }
 
 }  // namespace vmq::service

@@ -1,22 +1,21 @@
-// The JSON shapes of vmq's objects, as the control API returns them and as
-// docs/json.md documents them. Field names here are a stable interface.
+// vmq's objects as the control API returns them (agent/api/views.h, and
+// docs/json.md), made from the agent's records and the dataplane's counters.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
+#include "api/views.h"
 #include "core/telemetry.h"
 #include "core/queue_manager.h"
 
 namespace vmq::service {
 
-nlohmann::json uplink_json(const UplinkInfo& uplink);
-nlohmann::json filter_json(const Filter& filter, const QueueManager& manager, const Telemetry& telemetry);
-nlohmann::json counters_json(const QueueStats& stats);
-// A queue with its filters; with `detail`, filter hits, counters and worker.
-nlohmann::json queue_json(const Queue& queue, const QueueManager& manager, const Telemetry& telemetry, bool detail);
-nlohmann::json default_queue_json(const DefaultQueueStats& stats);
-nlohmann::json umem_json(const UmemStats& stats);
-// A worker: its totals, and its busy share and CPU time per frame over the last second (null until known).
-nlohmann::json worker_json(const WorkerLoad& load);
+api::Uplink uplink_view(const UplinkInfo& uplink);
+api::Filter filter_view(const Filter& filter, const QueueManager& manager, const Telemetry& telemetry);
+api::Counters counters_view(const QueueStats& stats);
+// A queue with its filters; with `detail`, its worker.
+api::Queue queue_view(const Queue& queue, const QueueManager& manager, const Telemetry& telemetry, bool detail);
+api::DefaultQueueTraffic default_queue_view(const DefaultQueueStats& stats);
+api::Umem umem_view(const UmemStats& stats);
+// A worker: its totals, and its busy share and CPU time per frame over the last second (none until known).
+api::Worker worker_view(const WorkerLoad& load);
 
 }  // namespace vmq::service

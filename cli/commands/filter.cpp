@@ -3,8 +3,7 @@
 
 #include "args.h"
 #include "commands/command.h"
-#include "format.h"
-#include "table.h"
+#include "filter_text.h"
 
 namespace vmq::cli {
 namespace {
@@ -15,57 +14,22 @@ struct FilterAddArgs {
   bool untagged = false;
 };
 
-std::string match_text(const json& f) {
-  return fmt::format("MAC {} {}", text(member(f, {"mac"})),
-                     member(f, {"vlan"}).is_null() ? "untagged" : "VLAN " + text(member(f, {"vlan"})));
-}
-
-std::string filter_list_text(const json& result) {
-  Table table({{"ID", Align::right},
-               {"QUEUE"},
-               {"QUEUE ID", Align::right},
-               {"MAC"},
-               {"VLAN", Align::right},
-               {"HITS", Align::right}});
-  for (const auto& f : member(result, {"filters"}))
-    table.add_row({text(member(f, {"id"})), text(member(f, {"queue", "name"})), text(member(f, {"queue", "id"})),
-                   text(member(f, {"mac"})), vlan_text(member(f, {"vlan"})), text(member(f, {"hits"}))});
-  return table.render();
-}
-
 Outcome add_filter(Session& session, const FilterAddArgs& args) {
-  auto match = parse_filter(args.mac, args.vlan, args.untagged);
-  if (!match) return std::unexpected(invalid_argument(match.error()));
-  json params = filter_params(*match);
-  params["queue"] = args.queue;
-  auto result = session.call("filter.add", params);
-  if (!result) return std::unexpected(result.error());
-  session.present(*result, [](const json& f) {
-    return fmt::format("filter {} added to queue {}: {}\n", text(member(f, {"id"})), queue_label(member(f, {"queue"})),
-                       match_text(f));
-  });
-  return {};
+  auto rule = parse_filter(args.mac, args.vlan, args.untagged);
+  if (!rule) return std::unexpected(invalid_argument(rule.error()));
+  return session.run<api::FilterAdd>({args.queue, *rule}, filter_added_text);
 }
 
 Outcome list_filters(Session& session, const std::string& queue) {
-  json params = json::object();
-  if (!queue.empty()) params["queue"] = queue;
-  auto result = session.call("filter.list", params);
-  if (!result) return std::unexpected(result.error());
-  session.present(*result, filter_list_text);
-  return {};
+  api::FilterListParams params;
+  if (!queue.empty()) params.queue = queue;
+  return session.run<api::FilterList>(params, filter_list_text);
 }
 
 Outcome delete_filter(Session& session, const std::string& filter) {
   auto id = parse_number("FILTER_ID", filter, UINT32_MAX);
   if (!id) return std::unexpected(invalid_argument(id.error()));
-  auto result = session.call("filter.del", {{"filter", *id}});
-  if (!result) return std::unexpected(result.error());
-  session.present(*result, [](const json& f) {
-    return fmt::format("filter {} deleted from queue {}: {}\n", text(member(f, {"id"})),
-                       queue_label(member(f, {"queue"})), match_text(f));
-  });
-  return {};
+  return session.run<api::FilterDel>({static_cast<std::uint32_t>(*id)}, filter_deleted_text);
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 // migrate drain|restore: live migration of a VM's queue, built to be called
 // from a libvirt hook as well as by hand: both are safe to repeat.
+#include <cerrno>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -10,7 +12,7 @@
 
 #include "args.h"
 #include "commands/command.h"
-#include "format.h"
+#include "migrate_text.h"
 
 namespace vmq::cli {
 namespace {
@@ -57,86 +59,72 @@ std::expected<void, Failure> write_document(const std::string& path, const json&
 bool drained_before(const std::string& queue, const std::string& path) {
   std::ifstream in(path);
   if (!in) return false;
-  const json doc = json::parse(in, nullptr, false);
-  return !doc.is_discarded() && doc.is_object() && member(doc, {"format"}) == "vmq-migration" &&
-         text(member(doc, {"queue", "name"})) == queue;
+  auto document = api::from_json<api::MigrationDocument>(json::parse(in, nullptr, false));
+  return document && document->format == api::kMigrationFormat && document->queue.settings.name == queue;
 }
 
-std::string drain_summary(const json& result, const std::string& output) {
-  const json& doc = member(result, {"document"});
-  return fmt::format("queue {} drained on {}: {} frame(s) delivered during the drain in {}, DMA stopped; {}\n",
-                     text(member(doc, {"queue", "name"})), text(member(doc, {"source_host"})),
-                     count(member(result, {"drained_frames"})), duration_text(count(member(result, {"drain_us"}))),
-                     output.empty() ? "document on stdout" : "document written to " + output);
+// The document as vmqd wrote it, with any field this vmqctl does not know:
+// its checksum covers them.
+const json& document_as_sent(const json& result) {
+  static const json none;
+  const auto it = result.find("document");
+  return it == result.end() ? none : *it;
 }
 
 Outcome drain(Session& session, const DrainArgs& args) {
-  auto result = session.call("migrate.drain", {{"queue", args.queue}});
-  if (!result) {
-    if (result.error().code == "not_found" && !args.output.empty() && drained_before(args.queue, args.output)) {
-      const json already{{"already_drained", true}, {"document_file", args.output}};
-      session.present(already, [&](const json&) {
-        return fmt::format("queue {} was already drained: its document is in {}\n", args.queue, args.output);
-      });
+  auto answer = session.call<api::MigrateDrain>({args.queue});
+  if (!answer) {
+    if (answer.error().code == "not_found" && !args.output.empty() && drained_before(args.queue, args.output)) {
+      if (session.json_mode())
+        print_json(json{{"already_drained", true}, {"document_file", args.output}});
+      else
+        std::fputs(fmt::format("queue {} was already drained: its document is in {}\n", args.queue, args.output).c_str(),
+                   stdout);
       return {};
     }
-    return std::unexpected(result.error());
+    return std::unexpected(answer.error());
   }
+  const json& document = document_as_sent(answer->result);
   if (args.output.empty()) {
     // The document itself is the output, so that it can be redirected.
     if (session.json_mode()) {
-      print_json(*result);
+      print_json(answer->result);
     } else {
-      print_json(member(*result, {"document"}));
-      std::fputs(drain_summary(*result, "").c_str(), stderr);
+      print_json(document);
+      std::fputs(drain_summary(answer->reply, "").c_str(), stderr);
     }
     return {};
   }
-  if (auto written = write_document(args.output, member(*result, {"document"})); !written) {
+  if (auto written = write_document(args.output, document); !written) {
     // The queue is gone: the document must not be lost with the file.
-    print_json(member(*result, {"document"}));
+    print_json(document);
     Failure f = written.error();
     f.message = "the queue was drained but " + f.message + "; the document is on stdout";
     return std::unexpected(f);
   }
-  session.present(*result, [&](const json& r) { return drain_summary(r, args.output); });
+  session.present(*answer, [&](const api::MigrateDrainReply& r) { return drain_summary(r, args.output); });
   return {};
-}
-
-std::string restore_summary(const json& result) {
-  const json& q = member(result, {"queue"});
-  if (member(result, {"already_restored"}).get<bool>())
-    return fmt::format("queue {} is already restored here ({})\n", queue_label(q), text(member(q, {"state"})));
-  const std::string choice = text(member(result, {"cpu_choice"}));
-  return fmt::format("queue {} restored from {}: {} on CPU {} ({}), {} filter(s), in {}\n", queue_label(q),
-                     text(member(result, {"source_host"})), text(member(q, {"state"})), text(member(q, {"cpu"})),
-                     choice == "document" ? "as on the source" : choice == "given" ? "as asked" : "least loaded",
-                     member(q, {"filters"}).size(), duration_text(count(member(result, {"restore_us"}))));
 }
 
 Outcome restore(Session& session, const RestoreArgs& args) {
-  json params = json::object();
+  api::MigrateRestoreParams params;
   if (args.cpu) {
     if (*args.cpu == "auto") {
-      params["cpu"] = "auto";
+      params.cpu = api::RestoreCpu{};
     } else {
-      auto cpu = parse_number("--cpu", *args.cpu, 4095);
+      auto cpu = parse_number("--cpu", *args.cpu, api::kCpuMax);
       if (!cpu) return std::unexpected(usage_failure(cpu.error().message + " (or auto)"));
-      params["cpu"] = *cpu;
+      params.cpu = api::RestoreCpu{static_cast<std::uint32_t>(*cpu)};
     }
   }
-  if (args.uplink) params["uplink"] = *args.uplink;
-  if (args.port) params["port"] = *args.port;
+  params.uplink = args.uplink;
+  params.port = args.port;
   auto content = read_text(args.file);
   if (!content) return std::unexpected(content.error());
-  const json document = json::parse(*content, nullptr, false);
-  if (document.is_discarded())
+  params.document = json::parse(*content, nullptr, false);
+  if (params.document.is_discarded())
     return std::unexpected(file_failure(fmt::format("migration document {} is not valid JSON (truncated?)", args.file)));
-  params["document"] = document;
-  auto result = session.call("migrate.restore", params);
-  if (!result) return std::unexpected(result.error());
-  session.present(*result, restore_summary);
-  return {};
+  return session.run<api::MigrateRestore>(params, restore_summary);
 }
 
 }  // namespace

@@ -5,8 +5,7 @@
 
 #include "args.h"
 #include "commands/command.h"
-#include "format.h"
-#include "table.h"
+#include "trace_text.h"
 
 namespace vmq::cli {
 namespace {
@@ -16,68 +15,38 @@ struct TraceArgs {
   std::optional<std::string> src, vlan, vlan2, rx_queue;
 };
 
-Result<json> trace_params(const TraceArgs& a) {
-  json params{{"uplink", a.uplink}};
+Result<api::TraceParams> trace_params(const TraceArgs& a) {
+  api::TraceParams params;
+  params.uplink = a.uplink;
   auto dst = parse_mac("--dst", a.dst);
   if (!dst) return std::unexpected(dst.error());
-  params["dst"] = dst->to_string();
+  params.dst = *dst;
   if (a.src) {
     auto src = parse_mac("--src", *a.src);
     if (!src) return std::unexpected(src.error());
-    params["src"] = src->to_string();
+    params.src = *src;
   }
   if (a.vlan2 && !a.vlan)
     return fail(Errc::invalid_argument, "--vlan2: an inner tag needs an outer one: give --vlan too");
-  for (auto [option, value, key] : {std::tuple{"--vlan", &a.vlan, "vlan"}, std::tuple{"--vlan2", &a.vlan2, "vlan2"}}) {
+  for (auto [option, value, out] :
+       {std::tuple{"--vlan", &a.vlan, &params.vlan}, std::tuple{"--vlan2", &a.vlan2, &params.vlan2}}) {
     if (!*value) continue;
     auto vlan = parse_frame_vlan(option, **value);
     if (!vlan) return std::unexpected(vlan.error());
-    params[key] = *vlan;
+    *out = *vlan;
   }
   if (a.rx_queue) {
-    auto rxq = parse_number("--rx-queue", *a.rx_queue, 1023);
+    auto rxq = parse_number("--rx-queue", *a.rx_queue, api::kRxQueueMax);
     if (!rxq) return std::unexpected(rxq.error());
-    params["rx_queue"] = *rxq;
+    params.rx_queue = static_cast<std::uint16_t>(*rxq);
   }
   return params;
-}
-
-std::string frame_text(const json& frame) {
-  std::string tags;
-  const json& vlan = member(frame, {"vlan"});
-  if (vlan == 0) tags += ", priority tag (VLAN 0)";
-  else if (!vlan.is_null()) tags += ", VLAN " + text(vlan);
-  if (!member(frame, {"vlan2"}).is_null()) tags += ", inner VLAN " + text(member(frame, {"vlan2"}));
-  if (tags.empty()) tags = ", untagged";
-  return fmt::format("dst {}{}, {} bytes", text(member(frame, {"dst"})), tags, text(member(frame, {"length"})));
-}
-
-std::string trace_text(const json& t) {
-  const bool to_queue = member(t, {"destination"}) == "queue";
-  Fields fields{
-      {"uplink", fmt::format("{}, rx queue {}", text(member(t, {"uplink"})), text(member(t, {"rx_queue"})))},
-      {"frame", frame_text(member(t, {"frame"}))},
-      {"destination", to_queue ? "queue " + queue_label(member(t, {"queue"})) : "default queue"},
-  };
-  if (!to_queue) {
-    fields.emplace_back("reason", text(member(t, {"reason"})));
-    if (member(t, {"queue"}).is_object()) fields.emplace_back("queue", queue_label(member(t, {"queue"})));
-  }
-  fields.emplace_back("filter", text(member(t, {"filter", "id"})));
-  if (to_queue) {
-    fields.emplace_back("VLAN tag", member(t, {"tag_removed"}) == true ? "removed (access mode)" : "kept");
-    fields.emplace_back("output", text(member(t, {"output_length"})) + " bytes");
-  }
-  return text(member(t, {"explanation"})) + "\n\n" + render_fields(fields, 2);
 }
 
 Outcome trace_frame(Session& session, const TraceArgs& args) {
   auto params = trace_params(args);
   if (!params) return std::unexpected(invalid_argument(params.error()));
-  auto result = session.call("trace", *params);
-  if (!result) return std::unexpected(result.error());
-  session.present(*result, trace_text);
-  return {};
+  return session.run<api::Trace>(*params, trace_text);
 }
 
 }  // namespace

@@ -9,7 +9,8 @@
 #include <string>
 
 #include "api/client.h"
-#include "core/error.h"
+#include "api/methods.h"
+#include "base/error.h"
 #include "libvirt_hook/queue_plan.h"
 
 namespace vmq::libvirt_hook {
@@ -23,16 +24,17 @@ class VmqdQueues {
   Result<std::string> remove(const std::string& name);
 
  private:
-  Result<api::json> call(const std::string& method, api::json params);
+  template <typename Method>
+  Result<typename Method::Reply> call(const typename Method::Params& params);
   Result<std::string> create(const QueueRequest& request, std::string_view replaced);
 
   api::Client client_;
   std::optional<Error> unreachable_;
 };
 
-// queue.add's parameters for a request (the control protocol's names).
-api::json queue_add_params(const QueueRequest& request);
+// queue.add's parameters for a request.
+api::QueueAddParams queue_add_params(const QueueRequest& request);
 // Whether an existing queue (queue.show's result) already is what the request asks for.
-bool matches(const api::json& queue, const QueueRequest& request);
+bool matches(const api::Queue& queue, const QueueRequest& request);
 
 }  // namespace vmq::libvirt_hook

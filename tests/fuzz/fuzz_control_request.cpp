@@ -2,12 +2,18 @@
 // input is one request, decoded and handled in order by one ControlApi over
 // the fake dataplane, so sequences (add, set, drain, restore...) are reached.
 // Whatever the line, the reply carries the request's id and survives encode
-// and decode; a reply line from an agent decodes the same way.
+// and decode, and a successful result decodes with the client's typed
+// decoder of its method (what vmqd writes, vmqctl reads); a reply line from
+// an agent decodes the same way.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <tuple>
 
+#include "api/client.h"
+#include "api/methods.h"
 #include "api/protocol.h"
 #include "core/placement.h"
 #include "core/queue_manager.h"
@@ -28,6 +34,18 @@ QueueLimits small_limits() {
 void check_reply(const api::Reply& reply) {
   auto again = api::decode_reply(api::encode(reply));
   if (!again || again->id != reply.id || again->error.has_value() != reply.error.has_value()) __builtin_trap();
+}
+
+// A result vmqd served, as the client reads it off the wire.
+bool client_reads(const std::string& method, const api::Reply& reply) {
+  auto on_wire = api::decode_reply(api::encode(reply));
+  if (!on_wire) return false;
+  bool read = true;
+  auto check = [&](auto m) {
+    if (m.name == method && !api::decode_result<decltype(m)>(on_wire->result)) read = false;
+  };
+  std::apply([&](auto... m) { (check(m), ...); }, api::Methods{});
+  return read;
 }
 
 }  // namespace
@@ -53,6 +71,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const api::Reply reply = control.handle(*request);
     if (reply.id != request->id) __builtin_trap();
     check_reply(reply);
+    if (!reply.error && !client_reads(request->method, reply)) __builtin_trap();
   }
   return 0;
 }

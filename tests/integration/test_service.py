@@ -148,8 +148,8 @@ class Persistence(unittest.TestCase):
                                  r"state file .*state\.json: not valid JSON .*left untouched")
 
     def test_a_state_file_from_a_newer_vmqd_is_refused(self):
-        self.check_state_refused('{"format": "vmq-state", "version": 2, "queues": []}\n',
-                                 r"written by a newer vmqd \(format 2")
+        self.check_state_refused('{"format": "vmq-state", "version": 3, "queues": []}\n',
+                                 r"written by a newer vmqd \(format 3")
 
 
 @require_root

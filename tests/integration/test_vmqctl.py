@@ -1,10 +1,15 @@
 """vmqctl against a real vmqd in the lab: every command's human and JSON
 output and exit code, the errors operators will meet, `trace` checked
-against real traffic, and `stats --watch` under a terminal."""
+against real traffic, and `stats --watch` under a terminal; and against an
+agent whose replies vmqctl cannot read."""
 import grp
 import json
 import os
 import re
+import shutil
+import socket
+import tempfile
+import threading
 import unittest
 
 from vmqlab import VMQCTL, Agent, Lab, require_root, run, vm_mac, wait_for
@@ -135,6 +140,57 @@ class Commands(unittest.TestCase):
                                env=dict(os.environ, VMQ_SOCKET=missing))
         self.assertEqual(result.returncode, UNREACHABLE)
         self.assertEqual(json.loads(result.stdout)["error"]["code"], "unreachable")
+
+
+class AnAgentOfAnotherVersion(unittest.TestCase):
+    """A reply with a field renamed or missing fails loudly: exit 1, code
+    protocol, the field named; nothing is printed from it."""
+
+    def agent_answering(self, result):
+        directory = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, directory)
+        path = os.path.join(directory, "vmqd.sock")
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        server.bind(path)
+        server.listen(1)
+        server.settimeout(10)
+        self.addCleanup(server.close)
+
+        def serve():
+            connection, _ = server.accept()
+            with connection:
+                request = json.loads(connection.makefile().readline())
+                reply = {"vmq": 1, "id": request["id"], "result": result}
+                connection.sendall((json.dumps(reply) + "\n").encode())
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        self.addCleanup(thread.join, 10)
+        return path
+
+    STATUS = {"version": "9.9.9", "protocol": 1, "pid": 1, "host_id": "h", "uptime_seconds": 5, "queues": 0,
+              "filters": 0, "max_queues": 64, "max_filters": 1024, "uplinks": []}
+
+    def test_a_readable_reply_is_printed(self):
+        result = run([VMQCTL, "--socket", self.agent_answering(self.STATUS), "status"], check=False)
+        self.assertEqual(result.returncode, OK, result.stderr)
+        self.assertIn("vmqd 9.9.9 (protocol 1)", result.stdout)
+
+    def test_a_renamed_field_is_an_error_naming_it(self):
+        renamed = dict(self.STATUS)
+        renamed["agent_version"] = renamed.pop("version")
+        result = run([VMQCTL, "--socket", self.agent_answering(renamed), "status"], check=False)
+        self.assertEqual(result.returncode, REFUSED)
+        self.assertEqual(result.stdout, "", "nothing printed from a reply vmqctl cannot read")
+        self.assertIn("cannot read vmqd's reply: status reply: version is missing", result.stderr)
+
+    def test_a_field_of_another_type_is_an_error_document_with_json(self):
+        mistyped = dict(self.STATUS, uptime_seconds="5s")
+        result = run([VMQCTL, "--json", "--socket", self.agent_answering(mistyped), "status"], check=False)
+        self.assertEqual(result.returncode, REFUSED)
+        error = json.loads(result.stdout)["error"]
+        self.assertEqual(error["code"], "protocol")
+        self.assertIn("uptime_seconds must be an integer", error["message"])
 
 
 @require_root

@@ -17,7 +17,7 @@
 
 #include "core/frame_builder.h"
 #include "service/control_api.h"
-#include "service/params.h"
+#include "api/methods.h"
 #include "unit/fake_dataplane.h"
 
 namespace vmq::service {
@@ -1041,34 +1041,35 @@ TEST_F(ControlApiTest, FilterAddWhosePublishFailsKeepsTheFilterAndMustSaveThat) 
 
 // ---- parameter reading -------------------------------------------------------
 
-TEST(ServiceParams, ReadsTypedValuesAndTreatsNullAsAbsent) {
-  const json j = json::parse(R"({"s":"x","n":7,"b":true,"z":null})");
-  const Params p(j);
-  EXPECT_TRUE(p.allow_only({"s", "n", "b", "z"}));
-  EXPECT_EQ(p.allow_only({"s", "n", "b"}).error().message, "unknown parameter 'z'");
-  EXPECT_EQ(*p.string("s"), "x");
-  EXPECT_EQ(p.string("z").error().message, "parameter 'z' is required");
-  EXPECT_EQ(p.string("n").error().message, "parameter 'n' must be a string");
-  EXPECT_EQ(*p.optional_string("missing"), std::nullopt);
-  EXPECT_EQ(**p.optional_uint("n", 7), 7u);
-  EXPECT_EQ(p.optional_uint("n", 6).error().message, "parameter 'n' must be an integer from 0 to 6");
-  EXPECT_EQ(**p.optional_bool("b"), true);
-  EXPECT_EQ(p.optional_bool("s").error().message, "parameter 's' must be true or false");
-  EXPECT_EQ(*p.optional_bool("z"), std::nullopt);
-  EXPECT_EQ(p.find("z"), nullptr);
+TEST(RequestParams, ReadsTypedValuesAndTreatsNullAsAbsent) {
+  auto set = api::params_from_json<api::QueueSetParams>(json::parse(R"({"queue":"x","cpu":7,"name":null})"));
+  ASSERT_TRUE(set) << set.error().message;
+  EXPECT_EQ(set->queue, "x");
+  EXPECT_EQ(set->cpu, 7u);
+  EXPECT_EQ(set->name, std::nullopt);
+  EXPECT_EQ(set->vm, std::nullopt);
+  auto message = [](const char* text) {
+    auto p = api::params_from_json<api::QueueSetParams>(json::parse(text));
+    return p ? std::string("accepted") : p.error().message;
+  };
+  EXPECT_EQ(message(R"({"queue":"x","z":null})"), "unknown parameter 'z'");
+  EXPECT_EQ(message(R"({"queue":null})"), "parameter 'queue' is required");
+  EXPECT_EQ(message(R"({"queue":7})"), "parameter 'queue' must be a string");
+  EXPECT_EQ(message(R"({"queue":"x","cpu":4096})"), "parameter 'cpu' must be an integer from 0 to 4095");
+  EXPECT_EQ(message(R"({"queue":"x","cpu":true})"), "parameter 'cpu' must be an integer from 0 to 4095");
 }
 
-TEST(ServiceParams, NonNegativeIntegersBuiltInProcessAreUnsignedIntegers) {
+TEST(RequestParams, NonNegativeIntegersBuiltInProcessAreUnsignedIntegers) {
   // JSON parsed from the wire stores 5 as unsigned; json(5) built in process
   // (a caller of ControlApi::handle that is not the socket) stores it signed.
-  const json j = {{"cpu", 5}};
+  const json j = {{"queue", "x"}, {"cpu", 5}};
   ASSERT_TRUE(j.at("cpu").is_number_integer());
-  auto cpu = Params(j).optional_uint("cpu", 4095);
+  auto cpu = api::params_from_json<api::QueueSetParams>(j);
   ASSERT_TRUE(cpu) << cpu.error().message;
-  EXPECT_EQ(**cpu, 5u);
+  EXPECT_EQ(cpu->cpu, 5u);
   // Negative ones are still refused, signed or not.
-  const json negative = {{"cpu", -1}};
-  EXPECT_EQ(Params(negative).optional_uint("cpu", 4095).error().message,
+  const json negative = {{"queue", "x"}, {"cpu", -1}};
+  EXPECT_EQ(api::params_from_json<api::QueueSetParams>(negative).error().message,
             "parameter 'cpu' must be an integer from 0 to 4095");
 }
 

@@ -58,10 +58,10 @@ std::vector<SavedQueue> sample_state() {
 json valid_document() {
   return json::parse(R"({
     "format": "vmq-state",
-    "version": 1,
+    "version": 2,
     "queues": [{
       "id": 1, "name": "web1", "vm": "", "uplink": "eth0", "port": "vnet1", "cpu": 0, "frames": 512,
-      "vlan_mode": "trunk", "paused": false,
+      "vlan_mode": "trunk", "paused_by_operator": false,
       "filters": [{"id": 1, "mac": "52:54:00:00:00:01", "vlan": null}, {"id": 2, "mac": "52:54:00:00:00:01", "vlan": 7}]
     }]
   })");
@@ -159,7 +159,8 @@ TEST_F(StateStoreTest, SavedFileIsReadableVmqStateJson) {
   ASSERT_EQ(doc.at("queues").size(), 2u);
   const json& web = doc.at("queues").at(0);
   EXPECT_EQ(web.at("vlan_mode"), "access");
-  EXPECT_EQ(web.at("paused"), true);
+  EXPECT_EQ(web.at("paused_by_operator"), true) << "named as in the control API's replies";
+  EXPECT_FALSE(web.contains("paused"));
   EXPECT_TRUE(web.at("filters").at(0).at("vlan").is_null()) << "untagged is null";
   EXPECT_EQ(web.at("filters").at(1).at("vlan"), 100);
   EXPECT_EQ(web.at("filters").at(0).at("mac"), "52:54:00:aa:bb:cc");
@@ -299,17 +300,17 @@ TEST_F(StateStoreTest, NonStringFormatIsRefusedWithoutThrowing) {
   EXPECT_TRUE(contains(refused_json(doc), ": not a vmq state file;"));
 }
 
-TEST_F(StateStoreTest, FormatVersionsOtherThanOneAreRefused) {
+TEST_F(StateStoreTest, FormatVersionsOtherThanOneAndTwoAreRefused) {
   json doc = valid_document();
-  doc["version"] = 2;
-  EXPECT_TRUE(contains(refused_json(doc), ": written by a newer vmqd (format 2, this vmqd reads up to 1);"));
+  doc["version"] = 3;
+  EXPECT_TRUE(contains(refused_json(doc), ": written by a newer vmqd (format 3, this vmqd reads up to 2);"));
   doc["version"] = 0;
   EXPECT_TRUE(contains(refused_json(doc), ": unknown format version 0;"));
   doc["version"] = -3;
   EXPECT_TRUE(contains(refused_json(doc), ": unknown format version -3;"));
   doc["version"] = UINT64_MAX;  // not wrapped to -1
   EXPECT_TRUE(contains(refused_json(doc),
-                       ": written by a newer vmqd (format 18446744073709551615, this vmqd reads up to 1);"));
+                       ": written by a newer vmqd (format 18446744073709551615, this vmqd reads up to 2);"));
   doc["version"] = "1";
   EXPECT_TRUE(contains(refused_json(doc), ": no format version;"));
   doc["version"] = 1.0;
@@ -321,11 +322,11 @@ TEST_F(StateStoreTest, FormatVersionsOtherThanOneAreRefused) {
 TEST_F(StateStoreTest, QueuesMustBeAnArrayOfObjects) {
   json doc = valid_document();
   doc["queues"] = json::object();
-  EXPECT_TRUE(contains(refused_json(doc), ": 'queues' must be an array;"));
+  EXPECT_TRUE(contains(refused_json(doc), ": queues must be an array;"));
   doc.erase("queues");
-  EXPECT_TRUE(contains(refused_json(doc), ": 'queues' must be an array;"));
+  EXPECT_TRUE(contains(refused_json(doc), ": queues is missing;"));
   doc["queues"] = json::array({1});
-  EXPECT_TRUE(contains(refused_json(doc), ": queue #0: not an object;"));
+  EXPECT_TRUE(contains(refused_json(doc), ": queues[0] must be an object;"));
 }
 
 TEST_F(StateStoreTest, MissingOrMistypedQueueFieldsAreRefusedWithTheField) {
@@ -335,22 +336,22 @@ TEST_F(StateStoreTest, MissingOrMistypedQueueFieldsAreRefusedWithTheField) {
     const char* message;
   };
   const Case cases[] = {
-      {"name", nullptr, "queue #0: 'name' is missing"},
-      {"id", nullptr, "queue #0: 'id' is missing"},
-      {"paused", nullptr, "queue #0: 'paused' is missing"},
-      {"name", 5, "queue #0: 'name' has the wrong type"},
-      {"vm", json::array(), "queue #0: 'vm' has the wrong type"},
-      {"uplink", true, "queue #0: 'uplink' has the wrong type"},
-      {"port", json::object(), "queue #0: 'port' has the wrong type"},
-      {"id", "1", "queue #0: 'id' has the wrong type"},
-      {"cpu", "0", "queue #0: 'cpu' has the wrong type"},
-      {"frames", "512", "queue #0: 'frames' has the wrong type"},
-      {"paused", "no", "queue #0: 'paused' has the wrong type"},
-      {"paused", 0, "queue #0: 'paused' has the wrong type"},
-      {"vlan_mode", 1, "queue #0: 'vlan_mode' has the wrong type"},
-      {"vlan_mode", "hybrid", "queue #0: invalid VLAN mode 'hybrid' (expected access or trunk)"},
-      {"filters", nullptr, "queue #0: 'filters' must be an array"},
-      {"filters", json::object(), "queue #0: 'filters' must be an array"},
+      {"name", nullptr, "queues[0].name is missing"},
+      {"id", nullptr, "queues[0].id is missing"},
+      {"paused_by_operator", nullptr, "queues[0].paused_by_operator is missing"},
+      {"name", 5, "queues[0].name must be a string"},
+      {"vm", json::array(), "queues[0].vm must be a string"},
+      {"uplink", true, "queues[0].uplink must be a string"},
+      {"port", json::object(), "queues[0].port must be a string"},
+      {"id", "1", "queues[0].id must be an integer from 0 to 4294967295"},
+      {"cpu", "0", "queues[0].cpu must be an integer from 0 to 4294967295"},
+      {"frames", "512", "queues[0].frames must be an integer from 0 to 4294967295"},
+      {"paused_by_operator", "no", "queues[0].paused_by_operator must be true or false"},
+      {"paused_by_operator", 0, "queues[0].paused_by_operator must be true or false"},
+      {"vlan_mode", 1, "queues[0].vlan_mode must be a string"},
+      {"vlan_mode", "hybrid", "queues[0].vlan_mode: invalid VLAN mode 'hybrid' (expected access or trunk)"},
+      {"filters", nullptr, "queues[0].filters is missing"},
+      {"filters", json::object(), "queues[0].filters must be an array"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(std::string(c.field) + " = " + c.value.dump());
@@ -375,7 +376,8 @@ TEST_F(StateStoreTest, NumbersOutOfTheirFieldsRangeAreRefused) {
     SCOPED_TRACE(std::string(c.field) + " = " + c.value.dump());
     json doc = valid_document();
     doc["queues"][0][c.field] = c.value;
-    EXPECT_TRUE(contains(refused_json(doc), std::string(": queue #0: '") + c.field + "' has the wrong type;"));
+    EXPECT_TRUE(contains(refused_json(doc),
+                         std::string(": queues[0].") + c.field + " must be an integer from 0 to 4294967295;"));
   }
 }
 
@@ -386,26 +388,27 @@ TEST_F(StateStoreTest, BadFiltersAreRefusedWithTheQueueAndFilterIndex) {
   };
   const Case cases[] = {
       {json::parse(R"({"id":3,"mac":"52:54:00:zz:00:01","vlan":null})"),
-       "queue #0 filter #1: invalid MAC address '52:54:00:zz:00:01'"},
+       "queues[0].filters[1].mac: invalid MAC address '52:54:00:zz:00:01'"},
       {json::parse(R"({"id":3,"mac":"52:54:00:00:01","vlan":null})"),
-       "queue #0 filter #1: invalid MAC address '52:54:00:00:01'"},
+       "queues[0].filters[1].mac: invalid MAC address '52:54:00:00:01'"},
       {json::parse(R"({"id":3,"mac":"01:00:5e:00:00:01","vlan":null})"),
-       "queue #0 filter #1: MAC 01:00:5e:00:00:01 is a broadcast/multicast address"},
+       "queues[0].filters[1].mac: MAC 01:00:5e:00:00:01 is a broadcast/multicast address"},
       {json::parse(R"({"id":3,"mac":"00:00:00:00:00:00"})"),
-       "queue #0 filter #1: MAC 00:00:00:00:00:00 cannot be a filter"},
-      {json::parse(R"({"id":3,"mac":"52:54:00:00:00:02","vlan":0})"), "queue #0 filter #1: VLAN 0 out of range 1..4094"},
+       "queues[0].filters[1].mac: MAC 00:00:00:00:00:00 cannot be a filter"},
+      {json::parse(R"({"id":3,"mac":"52:54:00:00:00:02","vlan":0})"), "queues[0].filters[1].vlan: VLAN 0 out of range 1..4094"},
       {json::parse(R"({"id":3,"mac":"52:54:00:00:00:02","vlan":4095})"),
-       "queue #0 filter #1: VLAN 4095 out of range 1..4094"},
-      {json::parse(R"({"id":3,"mac":"52:54:00:00:00:02","vlan":-5})"), "queue #0 filter #1: VLAN -5 out of range"},
+       "queues[0].filters[1].vlan: VLAN 4095 out of range 1..4094"},
+      {json::parse(R"({"id":3,"mac":"52:54:00:00:00:02","vlan":-5})"), "queues[0].filters[1].vlan: VLAN -5 out of range"},
       // Named as written, not as what a narrowing to long made of it (-1).
       {json::parse(R"({"id":3,"mac":"52:54:00:00:00:02","vlan":18446744073709551615})"),
-       "queue #0 filter #1: VLAN 18446744073709551615 out of range 1..4094"},
-      {json::parse(R"({"id":3,"mac":"52:54:00:00:00:02","vlan":"100"})"), "queue #0 filter #1: 'vlan' has the wrong type"},
-      {json::parse(R"({"id":3,"mac":"52:54:00:00:00:02","vlan":1.5})"), "queue #0 filter #1: 'vlan' has the wrong type"},
-      {json::parse(R"({"mac":"52:54:00:00:00:02"})"), "queue #0 filter #1: 'id' is missing"},
-      {json::parse(R"({"id":3})"), "queue #0 filter #1: 'mac' is missing"},
-      {json::parse(R"({"id":3,"mac":5})"), "queue #0 filter #1: 'mac' has the wrong type"},
-      {json::parse(R"("52:54:00:00:00:02")"), "queue #0 filter #1: not an object"},
+       "queues[0].filters[1].vlan: VLAN 18446744073709551615 out of range 1..4094"},
+      {json::parse(R"({"id":3,"mac":"52:54:00:00:00:02","vlan":"100"})"), "queues[0].filters[1].vlan must be an integer (null: untagged)"},
+      {json::parse(R"({"id":3,"mac":"52:54:00:00:00:02","vlan":1.5})"),
+       "queues[0].filters[1].vlan must be an integer (null: untagged)"},
+      {json::parse(R"({"mac":"52:54:00:00:00:02"})"), "queues[0].filters[1].id is missing"},
+      {json::parse(R"({"id":3})"), "queues[0].filters[1].mac is missing"},
+      {json::parse(R"({"id":3,"mac":5})"), "queues[0].filters[1].mac must be a string"},
+      {json::parse(R"("52:54:00:00:00:02")"), "queues[0].filters[1] must be an object"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.filter.dump());
@@ -421,7 +424,47 @@ TEST_F(StateStoreTest, AnErrorInALaterQueueNamesThatQueue) {
   second["id"] = 2;
   second["filters"][0]["vlan"] = 4095;
   doc["queues"].push_back(second);
-  EXPECT_TRUE(contains(refused_json(doc), ": queue #1 filter #0: VLAN 4095 out of range"));
+  EXPECT_TRUE(contains(refused_json(doc), ": queues[1].filters[0].vlan: VLAN 4095 out of range"));
+}
+
+// Format 1, written by vmqd before the state file said paused_by_operator.
+TEST_F(StateStoreTest, AFormatOneFileLoadsAndIsSavedAsFormatTwo) {
+  test::write_file(state_file(), R"({
+    "format": "vmq-state",
+    "version": 1,
+    "queues": [{
+      "id": 3, "name": "web1", "vm": "guest", "uplink": "eth0", "port": "vnet7", "cpu": 1, "frames": 1024,
+      "vlan_mode": "access", "paused": true,
+      "filters": [{"id": 5, "mac": "52:54:00:aa:bb:cc", "vlan": null}, {"id": 2, "mac": "52:54:00:aa:bb:cc", "vlan": 100}]
+    }, {
+      "id": 1, "name": "db", "vm": "", "uplink": "eth1", "port": "vnet2", "cpu": 0, "frames": 64,
+      "vlan_mode": "trunk", "paused": false, "filters": []
+    }]
+  })");
+  auto loaded = store.load();
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  ASSERT_EQ(loaded->size(), 2u);
+  EXPECT_TRUE((*loaded)[0].queue.paused_by_operator);
+  EXPECT_FALSE((*loaded)[1].queue.paused_by_operator);
+  EXPECT_EQ((*loaded)[0].queue.vlan_mode, VlanMode::access);
+  ASSERT_EQ((*loaded)[0].filters.size(), 2u);
+  EXPECT_EQ((*loaded)[0].filters[1].id, 2u);
+  EXPECT_EQ((*loaded)[0].filters[1].match.vlan, 100);
+
+  ASSERT_TRUE(store.save(*loaded));
+  const json resaved = json::parse(test::read_file(state_file()));
+  EXPECT_EQ(resaved.at("version"), 2);
+  EXPECT_EQ(resaved.at("queues").at(0).at("paused_by_operator"), true);
+  EXPECT_FALSE(resaved.at("queues").at(0).contains("paused"));
+}
+
+TEST_F(StateStoreTest, AFormatOneFileWithoutPausedIsRefused) {
+  json doc = valid_document();
+  doc["version"] = 1;
+  doc["queues"][0].erase("paused_by_operator");
+  EXPECT_TRUE(contains(refused_json(doc), ": queues[0].paused is missing;"));
+  doc["queues"][0]["paused"] = "yes";
+  EXPECT_TRUE(contains(refused_json(doc), ": queues[0].paused_by_operator must be true or false;"));
 }
 
 }  // namespace

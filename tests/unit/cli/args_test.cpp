@@ -31,15 +31,15 @@ TEST(ParseNumber, RefusesOutOfRangeNamingTheRange) {
 TEST(ParseFilter, VlanOmittedMeansUntagged) {
   auto match = parse_filter("52:54:00:AA:bb:cc", std::nullopt, false);
   ASSERT_TRUE(match);
-  EXPECT_TRUE(match->untagged());
-  EXPECT_EQ(filter_params(*match), nlohmann::json::parse(R"({"mac": "52:54:00:aa:bb:cc", "vlan": null})"));
+  EXPECT_FALSE(match->vlan);
+  EXPECT_EQ(api::to_json(*match), nlohmann::json::parse(R"({"mac": "52:54:00:aa:bb:cc", "vlan": null})"));
   ASSERT_TRUE(parse_filter("52:54:00:aa:bb:cc", std::nullopt, true));
 }
 
 TEST(ParseFilter, TaggedFilterCarriesItsVlan) {
   auto match = parse_filter("52:54:00:aa:bb:cc", "100", false);
   ASSERT_TRUE(match);
-  EXPECT_EQ(filter_params(*match), nlohmann::json::parse(R"({"mac": "52:54:00:aa:bb:cc", "vlan": 100})"));
+  EXPECT_EQ(api::to_json(*match), nlohmann::json::parse(R"({"mac": "52:54:00:aa:bb:cc", "vlan": 100})"));
   EXPECT_TRUE(parse_filter("52:54:00:aa:bb:cc", "1", false));
   EXPECT_TRUE(parse_filter("52:54:00:aa:bb:cc", "4094", false));
 }

@@ -45,6 +45,15 @@ TEST(CallFailure, AgentRefusalKeepsItsCodeAndWords) {
   EXPECT_EQ(error_text(f), "vmqctl: " + words + "\n");
 }
 
+TEST(CallFailure, AReplyThatDoesNotDecodeIsAProtocolErrorNamingTheField) {
+  const Error unreadable{Errc::protocol, "queue.show reply: counters.delivered.packets is missing"};
+  const Failure f = call_failure({api::CallFailure::bad_reply, unreadable}, "/s");
+  EXPECT_EQ(f.exit, ExitCode::refused);
+  EXPECT_EQ(f.code, "protocol");
+  EXPECT_EQ(f.message, "cannot read vmqd's reply: queue.show reply: counters.delivered.packets is missing");
+  EXPECT_NE(f.hint.find("versions"), std::string::npos);
+}
+
 TEST(InvalidArgument, IsAUsageErrorWithTheAgentsCode) {
   const Failure f = invalid_argument(Error{Errc::invalid_argument, "--vlan: VLAN 5000 out of range 1..4094"});
   EXPECT_EQ(f.exit, ExitCode::usage);

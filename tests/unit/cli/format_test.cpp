@@ -5,47 +5,26 @@
 namespace vmq::cli {
 namespace {
 
-TEST(Member, FollowsAPathAndToleratesMissingSteps) {
-  const json j = json::parse(R"({"a": {"b": {"c": 7}}, "s": "x"})");
-  EXPECT_EQ(member(j, {"a", "b", "c"}), 7);
-  EXPECT_TRUE(member(j, {"a", "missing", "c"}).is_null());
-  EXPECT_TRUE(member(j, {"s", "b"}).is_null());
-  EXPECT_TRUE(member(json::array(), {"a"}).is_null());
+TEST(VlanText, NoneIsUntagged) {
+  EXPECT_EQ(vlan_text(std::nullopt), "untagged");
+  EXPECT_EQ(vlan_text(api::FilterVlan{100}), "100");
 }
 
-TEST(Text, PrintsEachKindOfValue) {
-  EXPECT_EQ(text(json("web1")), "web1");
-  EXPECT_EQ(text(json(42)), "42");
-  EXPECT_EQ(text(json(true)), "yes");
-  EXPECT_EQ(text(json(false)), "no");
-  EXPECT_EQ(text(json(nullptr)), "");
-  EXPECT_EQ(text(json("")), "");
+TEST(MatchText, SaysTheMacAndTheVlan) {
+  const MacAddress mac = MacAddress::parse("52:54:00:aa:bb:cc").value();
+  EXPECT_EQ(match_text({mac, api::FilterVlan{100}}), "MAC 52:54:00:aa:bb:cc VLAN 100");
+  EXPECT_EQ(match_text({mac, std::nullopt}), "MAC 52:54:00:aa:bb:cc untagged");
 }
 
-TEST(Count, IsZeroWhenAbsent) {
-  EXPECT_EQ(count(json(12)), 12u);
-  EXPECT_EQ(count(json::parse("12")), 12u);
-  EXPECT_EQ(count(json(-1)), 0u);
-  EXPECT_EQ(count(json(nullptr)), 0u);
-  EXPECT_EQ(count(json("12")), 0u);
-}
-
-TEST(VlanText, NullIsUntagged) {
-  EXPECT_EQ(vlan_text(json(nullptr)), "untagged");
-  EXPECT_EQ(vlan_text(json(100)), "100");
-}
-
-TEST(QueueLabel, NamesAndNumbersTheQueue) {
-  EXPECT_EQ(queue_label(json::parse(R"({"id": 3, "name": "web1"})")), "web1 (id 3)");
-}
+TEST(QueueLabel, NamesAndNumbersTheQueue) { EXPECT_EQ(queue_label(api::QueueRef{3, "web1"}), "web1 (id 3)"); }
 
 TEST(CpuListText, CompressesRuns) {
-  EXPECT_EQ(cpu_list_text(json::parse("[0, 1, 2, 5, 7, 8]")), "0-2,5,7-8");
-  EXPECT_EQ(cpu_list_text(json::parse("[3]")), "3");
-  EXPECT_EQ(cpu_list_text(json::array()), "");
+  EXPECT_EQ(cpu_list_text({0, 1, 2, 5, 7, 8}), "0-2,5,7-8");
+  EXPECT_EQ(cpu_list_text({3}), "3");
+  EXPECT_EQ(cpu_list_text({}), "");
 }
 
-TEST(ListText, JoinsWithCommas) { EXPECT_EQ(list_text(json::parse(R"(["access", "trunk"])")), "access, trunk"); }
+TEST(ListText, JoinsWithCommas) { EXPECT_EQ(list_text({"access", "trunk"}), "access, trunk"); }
 
 TEST(UptimeText, ShowsTheTwoLargestUnits) {
   EXPECT_EQ(uptime_text(12), "12s");
@@ -70,10 +49,11 @@ TEST(RateText, DashWhenUnknown) {
 }
 
 TEST(DroppedTotal, AddsTheWorkersAndTheKernelsDrops) {
-  const json counters = json::parse(R"({"dropped": {"port_full": 1, "quota": 2, "port_refused": 32},
-                                        "xsk": {"rx_dropped": 4, "rx_ring_full": 8, "rx_fill_ring_empty": 16}})");
-  EXPECT_EQ(dropped_total(counters), 47u);
-  EXPECT_EQ(dropped_total(json::object()), 0u);
+  api::Counters counters;
+  counters.dropped = {1, 2, 32};
+  counters.xsk = {4, 8, 16, 0, 0};
+  EXPECT_EQ(api::dropped_total(counters), 47u);
+  EXPECT_EQ(api::dropped_total(api::Counters{}), 0u);
 }
 
 }  // namespace

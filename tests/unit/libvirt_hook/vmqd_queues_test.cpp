@@ -15,7 +15,7 @@ QueueRequest trunk_request() {
 }
 
 TEST(VmqdQueues, QueueAddParametersAreTheControlProtocols) {
-  EXPECT_EQ(queue_add_params(trunk_request()),
+  EXPECT_EQ(api::to_json(queue_add_params(trunk_request())),
             json::parse(R"({"name": "vm2.525400770012", "vm": "vm2", "uplink": "uplink1", "port": "vnet9",
                             "vlan_mode": "trunk", "frames": 512,
                             "filters": [{"mac": "52:54:00:77:00:12", "vlan": 200},
@@ -23,23 +23,32 @@ TEST(VmqdQueues, QueueAddParametersAreTheControlProtocols) {
   QueueRequest untagged = trunk_request();
   untagged.filters = {FilterMatch::make(MacAddress::parse("52:54:00:77:00:12").value(), std::nullopt).value()};
   untagged.frames.reset();
-  const json params = queue_add_params(untagged);
+  const json params = api::to_json(queue_add_params(untagged));
   EXPECT_FALSE(params.contains("frames"));
   EXPECT_TRUE(params["filters"][0]["vlan"].is_null());
 }
 
 TEST(VmqdQueues, AnIdenticalQueueMatchesWhateverTheFilterOrder) {
-  const json shown = json::parse(R"({"id": 4, "name": "vm2.525400770012", "uplink": "uplink1", "port": "vnet9",
-      "vlan_mode": "trunk", "state": "running", "last_error": null, "frames": 512,
-      "filters": [{"id": 9, "mac": "52:54:00:77:00:12", "vlan": 201, "hits": 0},
-                  {"id": 8, "mac": "52:54:00:77:00:12", "vlan": 200, "hits": 3}]})");
+  const MacAddress mac = MacAddress::parse("52:54:00:77:00:12").value();
+  api::Queue shown;
+  shown.id = 4;
+  shown.settings = {"vm2.525400770012", "vm2", "uplink1", "vnet9", 512, VlanMode::trunk, false};
+  shown.state = "running";
+  shown.filters = {{9, {4, shown.settings.name}, {mac, api::FilterVlan{201}}, 0, std::nullopt},
+                   {8, {4, shown.settings.name}, {mac, api::FilterVlan{200}}, 3, std::nullopt}};
   EXPECT_TRUE(matches(shown, trunk_request()));
-  for (const auto& [key, value] : std::vector<std::pair<std::string, json>>{
-           {"port", "vnet3"}, {"uplink", "uplink0"}, {"vlan_mode", "access"}, {"last_error", "port vnet9 is gone"},
-           {"filters", json::parse(R"([{"mac": "52:54:00:77:00:12", "vlan": 200}])")}}) {
-    json other = shown;
-    other[key] = value;
-    EXPECT_FALSE(matches(other, trunk_request())) << key;
+  const std::pair<const char*, void (*)(api::Queue&)> changes[] = {
+      {"port", [](api::Queue& q) { q.settings.port = "vnet3"; }},
+      {"uplink", [](api::Queue& q) { q.settings.uplink = "uplink0"; }},
+      {"vlan_mode", [](api::Queue& q) { q.settings.vlan_mode = VlanMode::access; }},
+      {"last_error", [](api::Queue& q) { q.last_error = "port vnet9 is gone"; }},
+      {"filters", [](api::Queue& q) { q.filters.pop_back(); }},
+      {"untagged", [](api::Queue& q) { q.filters.back().rule.vlan.reset(); }},
+  };
+  for (const auto& [what, change] : changes) {
+    api::Queue other = shown;
+    change(other);
+    EXPECT_FALSE(matches(other, trunk_request())) << what;
   }
 }
 

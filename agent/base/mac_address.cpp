@@ -1,4 +1,4 @@
-#include "mac_address.h"
+#include "base/mac_address.h"
 
 #include <charconv>
 

@@ -1,0 +1,28 @@
+# vmq_forbid_links(<target> <forbidden target>...): fails the configuration
+# when <target> links any of the forbidden targets, directly or through the
+# libraries it links (a static library's private dependencies included, as
+# they end up on the link line too). Keeps a layering rule from eroding.
+function(vmq_forbid_links target)
+  set(seen "")
+  set(pending ${target})
+  while(pending)
+    list(POP_FRONT pending current)
+    string(REGEX REPLACE "^\\$<LINK_ONLY:(.+)>$" "\\1" current "${current}")
+    if(NOT TARGET "${current}" OR "${current}" IN_LIST seen)
+      continue()
+    endif()
+    list(APPEND seen "${current}")
+    get_target_property(direct "${current}" LINK_LIBRARIES)
+    get_target_property(interface "${current}" INTERFACE_LINK_LIBRARIES)
+    foreach(library IN LISTS direct interface)
+      if(library)
+        list(APPEND pending "${library}")
+      endif()
+    endforeach()
+  endwhile()
+  foreach(forbidden IN LISTS ARGN)
+    if(forbidden IN_LIST seen)
+      message(FATAL_ERROR "${target} must not link ${forbidden} (it links: ${seen})")
+    endif()
+  endforeach()
+endfunction()
