@@ -144,6 +144,30 @@ TEST_F(WorkerThatDoesNotAnswer, AnAddItDoesNotTakeIsWithdrawnSoTheQueueCanBeFree
   EXPECT_EQ(worker->queue_count(), 1u);
 }
 
+TEST_F(WorkerThatDoesNotAnswer, PollingAPostedCommandNeverWaitsAndWithdrawsItAtTheDeadline) {
+  auto queue = std::make_unique<FakeQueue>(registry);
+  auto ticket = worker->post_add(queue.get());
+  ASSERT_TRUE(ticket) << ticket.error().message;
+  Result<bool> settled = false;
+  int polls = 0;
+  const auto started = std::chrono::steady_clock::now();
+  while ((settled = worker->settled(*ticket)) && !*settled) {
+    ++polls;
+    // Each poll returns at once: the caller's thread (the control loop) is never held up.
+    ASSERT_LT(std::chrono::steady_clock::now() - started, 5s);
+    std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_GT(polls, 5) << "settled() answered before the deadline without the worker taking the command";
+  ASSERT_FALSE(settled);
+  EXPECT_EQ(settled.error().code, Errc::timeout);
+  EXPECT_EQ(settled.error().message, "the worker of CPU 0 did not answer within 50 ms; nothing changed");
+  queue.reset();  // nothing queued points to it any more
+  busy.release();
+  const unsigned before = busy.services;
+  ASSERT_TRUE(wait_for([&] { return busy.services > before + 3; })) << "the worker did not run again";
+  EXPECT_EQ(worker->queue_count(), 1u);
+}
+
 TEST_F(WorkerThatDoesNotAnswer, ARemoveItDoesNotTakeLeavesTheQueueServedUntilItIsTaken) {
   FakeQueue other(registry);
   busy.release();
