@@ -25,6 +25,14 @@ struct QueueSpec {
   VlanMode vlan_mode = VlanMode::trunk;
 };
 
+// What a look at a stopping queue finds; the caller decides when the drain
+// is over (the rings have stayed empty for a while) or has taken too long.
+struct DrainProbe {
+  bool rings_empty = true;      // RX rings empty and nothing in flight to the port
+  std::uint64_t delivered = 0;  // frames the queue has delivered to its port so far
+  QueueStats stats;             // the queue's counters now
+};
+
 struct DrainResult {
   std::uint64_t frames = 0;  // delivered to the port during the drain
   std::chrono::microseconds duration{0};
@@ -50,9 +58,9 @@ class QueueControl {
   virtual Result<void> remove_filter(std::string_view uplink, const FilterMatch& match) = 0;
   // Moves the queue's processing to another CPU without losing a frame.
   virtual Result<void> move_queue(QueueId queue, unsigned cpu) = 0;
-  // Stop DMA: waits until every frame the classifier put in the queue's
-  // rings has been handed to the port (bounded by `timeout`).
-  virtual Result<DrainResult> drain_queue(QueueId queue, std::chrono::milliseconds timeout) = 0;
+  // Stop DMA: what the queue's rings hold now. Never waits: the caller
+  // probes again until the rings stay empty.
+  virtual Result<DrainProbe> drain_probe(QueueId queue) = 0;
   // Closes the queue's sockets and forgets it (the id may then be reused:
   // start_queue zeroes its counters).
   virtual void stop_queue(QueueId queue) = 0;

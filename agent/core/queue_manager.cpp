@@ -36,6 +36,24 @@ Result<Queue*> QueueManager::mutable_queue(QueueId id) {
   return &it->second;
 }
 
+Result<Queue*> QueueManager::idle_queue(QueueId id) {
+  auto q = mutable_queue(id);
+  if (!q) return q;
+  if (auto ok = check_idle(**q); !ok) return std::unexpected(ok.error());
+  return q;
+}
+
+Result<void> QueueManager::check_idle(const Queue& q) const {
+  auto it = busy_.find(q.id);
+  if (it == busy_.end()) return {};
+  std::string_view doing;
+  switch (it->second) {
+    case Activity::freeing: doing = "freeing it (its frames are being delivered to its port)"; break;
+  }
+  return fail(Errc::invalid_state,
+              fmt::format("queue {}: busy: another request is {}; try again once it has been answered", q.name, doing));
+}
+
 Result<const Queue*> QueueManager::find(std::string_view name_or_id) const {
   QueueId id = 0;
   auto [end, ec] = std::from_chars(name_or_id.data(), name_or_id.data() + name_or_id.size(), id);
@@ -175,7 +193,7 @@ Result<QueueId> QueueManager::allocate(const QueueParams& params, std::optional<
 }
 
 Result<FilterId> QueueManager::set_filter(QueueId queue_id, const FilterMatch& match, std::optional<FilterId> id) {
-  auto q = mutable_queue(queue_id);
+  auto q = idle_queue(queue_id);
   if (!q) return std::unexpected(q.error());
   Queue& queue = **q;
   auto next = check_transition(queue, QueueEvent::set_filter);
@@ -214,6 +232,7 @@ Result<void> QueueManager::clear_filter(FilterId filter_id) {
   if (it == filters_.end()) return fail(Errc::not_found, fmt::format("no filter with id {}", filter_id));
   const Filter f = it->second;
   Queue& queue = queues_.at(f.queue);
+  if (auto ok = check_idle(queue); !ok) return ok;
   const auto event = queue.filters.size() == 1 ? QueueEvent::clear_last_filter : QueueEvent::clear_filter;
   // Clearing the filters of an operator-paused queue is allowed: it is
   // paused for the classifier, running for the state machine.
@@ -234,7 +253,7 @@ Result<void> QueueManager::clear_filter(FilterId filter_id) {
 }
 
 Result<void> QueueManager::complete(QueueId queue_id) {
-  auto q = mutable_queue(queue_id);
+  auto q = idle_queue(queue_id);
   if (!q) return std::unexpected(q.error());
   Queue& queue = **q;
   auto next = check_transition(queue, QueueEvent::allocation_complete);
@@ -252,8 +271,8 @@ void QueueManager::publish_while_freeing(const Queue& queue) {
   if (auto ok = publish(queue); !ok && events_) events_->publish_failed(queue, ok.error());
 }
 
-Result<DrainResult> QueueManager::free(QueueId queue_id) {
-  auto q = mutable_queue(queue_id);
+Result<QueueManager::Freeing> QueueManager::begin_free(QueueId queue_id) {
+  auto q = idle_queue(queue_id);
   if (!q) return std::unexpected(q.error());
   Queue& queue = **q;
   if (!queue.filters.empty())
@@ -262,55 +281,57 @@ Result<DrainResult> QueueManager::free(QueueId queue_id) {
   auto next = check_transition(queue, QueueEvent::free);
   if (!next) return std::unexpected(next.error());
 
-  const bool had_resources = started(queue);
+  const Freeing freeing{queue.id, started(queue)};
   enter(queue, *next);  // DMA stopped: the classifier stops matching the queue
+  busy_[queue.id] = Activity::freeing;
   // The queue has no filters left, so no frame can reach it whatever the
   // classifier's copy of its state says: a failed write is reported, not fatal.
   publish_while_freeing(queue);
-  DrainResult drained;
-  std::optional<Error> drain_error;
-  if (had_resources) {
-    auto result = control_.drain_queue(queue.id, limits_.drain_timeout);
-    if (result)
-      drained = *result;
-    else
-      drain_error = result.error();
-  }
+  return freeing;
+}
+
+Result<DrainResult> QueueManager::finish_free(const Freeing& freeing, Result<DrainResult> drained) {
+  auto q = mutable_queue(freeing.queue);
+  if (!q) return std::unexpected(q.error());
+  Queue& queue = **q;
+  if (auto busy = busy_.find(queue.id); busy == busy_.end() || busy->second != Activity::freeing)
+    return fail(Errc::invalid_state, fmt::format("queue {}: is not being freed", queue.name));
   ++dma_stopped_count_;
   if (events_) events_->dma_stopped(queue);
   // dma-stopped -> freeing -> undefined: the table's cells for a queue in
   // dma-stopped and freeing, which nothing else can change meanwhile.
-  auto freeing = apply(queue, QueueEvent::dma_stopped);
-  if (had_resources) control_.stop_queue(queue.id);
-  auto freed = freeing ? apply(queue, QueueEvent::resources_freed) : freeing;
+  auto freeing_state = apply(queue, QueueEvent::dma_stopped);
+  if (freeing.must_drain) control_.stop_queue(queue.id);
+  auto freed = freeing_state ? apply(queue, QueueEvent::resources_freed) : freeing_state;
+  busy_.erase(queue.id);
   if (!freed) return std::unexpected(freed.error());
   publish_while_freeing(queue);
   queue_ids_.release(queue.id);
-  queues_.erase(queue_id);
-  if (drain_error) return std::unexpected(*drain_error);
+  queues_.erase(queue.id);
   return drained;
+}
+
+void QueueManager::discard(QueueId queue_id) {
+  if (auto freeing = begin_remove(queue_id)) (void)finish_free(*freeing, DrainResult{});
 }
 
 // ---- operator conveniences -----------------------------------------------
 
-std::vector<Error> QueueManager::quiesce() {
-  std::vector<Error> errors;
+std::vector<QueueId> QueueManager::begin_quiesce(std::vector<Error>& errors) {
+  std::vector<QueueId> started_queues;
   for (auto& [id, q] : queues_) {
     if (!started(q)) continue;
     if (auto ok = control_.publish_queue_state(spec_of(q), VMQ_QUEUE_PAUSED); !ok) errors.push_back(ok.error());
+    started_queues.push_back(id);
   }
-  for (auto& [id, q] : queues_) {
-    if (!started(q)) continue;
-    if (auto ok = control_.drain_queue(id, limits_.drain_timeout); !ok) errors.push_back(ok.error());
-  }
-  return errors;
+  return started_queues;
 }
 
 Result<QueueId> QueueManager::create(const QueueParams& params, const std::vector<FilterMatch>& matches) {
   auto id = allocate(params);
   if (!id) return id;
   auto undo = [&](const Error& error) -> Result<QueueId> {
-    (void)remove(*id);
+    discard(*id);
     return std::unexpected(error);
   };
   for (const FilterMatch& m : matches) {
@@ -320,8 +341,8 @@ Result<QueueId> QueueManager::create(const QueueParams& params, const std::vecto
   return id;
 }
 
-Result<DrainResult> QueueManager::remove(QueueId queue_id) {
-  auto q = mutable_queue(queue_id);
+Result<QueueManager::Freeing> QueueManager::begin_remove(QueueId queue_id) {
+  auto q = idle_queue(queue_id);
   if (!q) return std::unexpected(q.error());
   if (!parameters_accessible((*q)->state))
     return fail(Errc::invalid_state,
@@ -330,7 +351,7 @@ Result<DrainResult> QueueManager::remove(QueueId queue_id) {
   for (auto it = filters.rbegin(); it != filters.rend(); ++it) {
     if (auto ok = clear_filter(*it); !ok) return std::unexpected(ok.error());
   }
-  return free(queue_id);
+  return begin_free(queue_id);
 }
 
 Result<void> QueueManager::restore(const Queue& saved, const std::vector<Filter>& filters) {
@@ -339,7 +360,7 @@ Result<void> QueueManager::restore(const Queue& saved, const std::vector<Filter>
   if (!id) return std::unexpected(id.error());
   for (const Filter& f : filters) {
     if (auto ok = set_filter(*id, f.match, f.id); !ok) {
-      (void)remove(*id);
+      discard(*id);
       return std::unexpected(ok.error());
     }
   }
@@ -349,7 +370,7 @@ Result<void> QueueManager::restore(const Queue& saved, const std::vector<Filter>
 }
 
 Result<void> QueueManager::pause(QueueId queue_id) {
-  auto q = mutable_queue(queue_id);
+  auto q = idle_queue(queue_id);
   if (!q) return std::unexpected(q.error());
   Queue& queue = **q;
   if (queue.state != QueueState::running)
@@ -368,7 +389,7 @@ Result<void> QueueManager::pause(QueueId queue_id) {
 }
 
 Result<void> QueueManager::resume(QueueId queue_id) {
-  auto q = mutable_queue(queue_id);
+  auto q = idle_queue(queue_id);
   if (!q) return std::unexpected(q.error());
   Queue& queue = **q;
   if (queue.state == QueueState::allocated || queue.state == QueueState::set) return complete(queue_id);
@@ -389,7 +410,7 @@ Result<void> QueueManager::resume(QueueId queue_id) {
 }
 
 Result<void> QueueManager::set_cpu(QueueId queue_id, unsigned cpu) {
-  auto q = mutable_queue(queue_id);
+  auto q = idle_queue(queue_id);
   if (!q) return std::unexpected(q.error());
   Queue& queue = **q;
   if (!parameters_accessible(queue.state))
@@ -407,7 +428,7 @@ Result<void> QueueManager::set_cpu(QueueId queue_id, unsigned cpu) {
 }
 
 Result<void> QueueManager::rename(QueueId queue_id, const std::string& name) {
-  auto q = mutable_queue(queue_id);
+  auto q = idle_queue(queue_id);
   if (!q) return std::unexpected(q.error());
   if (auto ok = check_queue_name(name); !ok) return ok;
   if (!parameters_accessible((*q)->state))
@@ -422,7 +443,7 @@ Result<void> QueueManager::rename(QueueId queue_id, const std::string& name) {
 }
 
 Result<void> QueueManager::set_vm(QueueId queue_id, const std::string& vm) {
-  auto q = mutable_queue(queue_id);
+  auto q = idle_queue(queue_id);
   if (!q) return std::unexpected(q.error());
   if (auto ok = check_vm_name(vm); !ok) return ok;
   if (!parameters_accessible((*q)->state))

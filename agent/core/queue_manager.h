@@ -50,22 +50,39 @@ class QueueManager {
   Result<FilterId> set_filter(QueueId queue, const FilterMatch& match, std::optional<FilterId> id = std::nullopt);
   Result<void> clear_filter(FilterId filter);
   Result<void> complete(QueueId queue);
-  Result<DrainResult> free(QueueId queue);
 
   // Allocate, set every filter and complete, or leave nothing behind.
   Result<QueueId> create(const QueueParams& params, const std::vector<FilterMatch>& filters);
-  // Clear every filter (new frames take the default path), deliver what the
-  // queue holds, then free it.
-  Result<DrainResult> remove(QueueId queue);
   // Re-creates a saved queue with its ids. A queue whose allocation cannot
   // complete (its port is gone, say) stays allocated with last_error set.
   Result<void> restore(const Queue& saved, const std::vector<Filter>& filters);
 
+  // ---- operations that wait, in steps ----
+  // What an operation waits for (a drain) the caller awaits between its
+  // steps, on its event loop. Meanwhile the queue is busy: any other change
+  // to it is refused with invalid_state, saying what it is doing.
+
+  struct Freeing {
+    QueueId queue = 0;
+    bool must_drain = false;  // it had sockets: what its rings hold goes to its port first
+  };
+  // OID_RECEIVE_FILTER_FREE_QUEUE: DMA stopped (the classifier no longer
+  // matches the queue). Then drain_probe() until the rings stay empty, then
+  // finish_free().
+  Result<Freeing> begin_free(QueueId queue);
+  // Clears every filter (new frames take the default path), then begin_free.
+  Result<Freeing> begin_remove(QueueId queue);
+  // What the rings of a started queue hold now (the dataplane's probe).
+  Result<DrainProbe> drain_probe(QueueId queue) { return control_.drain_probe(queue); }
+  // Indicates DMA stopped, releases the queue's resources and forgets it,
+  // whatever the drain's outcome; returns that outcome.
+  Result<DrainResult> finish_free(const Freeing& freeing, Result<DrainResult> drained);
+
   // Stops delivery to every queue without forgetting any: the classifier
-  // sends their frames to the default queue and what the queues hold is
-  // delivered. For shutdown: records (and the saved state) stay as they are.
-  // Returns what could not be done.
-  std::vector<Error> quiesce();
+  // sends their frames to the default queue; the caller then drains the
+  // queues returned. For shutdown: records (and the saved state) stay as
+  // they are. `errors` gets what could not be done.
+  std::vector<QueueId> begin_quiesce(std::vector<Error>& errors);
 
   // New queues go to the CPUs of `placement` (configuration reload).
   void set_placement(Placement placement) { placement_ = std::move(placement); }
@@ -106,7 +123,15 @@ class QueueManager {
  private:
   using FilterKey = std::tuple<std::string, MacAddress, std::uint16_t>;  // uplink, MAC, VLAN
 
+  // What a busy queue is doing (see "operations that wait").
+  enum class Activity { freeing };
+
   Result<Queue*> mutable_queue(QueueId id);
+  // The queue, if no operation is under way on it.
+  Result<Queue*> idle_queue(QueueId id);
+  Result<void> check_idle(const Queue& queue) const;
+  // Frees a queue that never started (nothing to drain).
+  void discard(QueueId queue);
   Result<QueueState> check_transition(const Queue& queue, QueueEvent event) const;
   // Takes the queue through the NDIS table's cell for `event` (or refuses).
   Result<void> apply(Queue& q, QueueEvent event);
@@ -127,6 +152,7 @@ class QueueManager {
   std::map<QueueId, Queue> queues_;
   std::map<FilterId, Filter> filters_;
   std::map<FilterKey, FilterId> filter_by_key_;
+  std::map<QueueId, Activity> busy_;
   std::uint64_t dma_stopped_count_ = 0;
   WorkerLoadMeter load_meter_;
   std::uint64_t generation_ = 0;

@@ -2,9 +2,6 @@
 
 #include <linux/bpf.h>
 
-#include <chrono>
-#include <thread>
-
 #include <fmt/format.h>
 
 #include "os/bpffs.h"
@@ -13,14 +10,7 @@
 namespace vmq::os {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 constexpr unsigned kStandardMtu = 1500;  // Ethernet's ETH_DATA_LEN
-
-// How long a queue's rings must stay empty before DMA counts as stopped: a
-// frame the classifier redirected just before its filters went reaches the
-// RX ring at the end of that NAPI poll.
-constexpr auto kQuietPeriod = std::chrono::milliseconds(2);
 
 }  // namespace
 
@@ -244,31 +234,15 @@ Result<void> BpfDataplane::move_queue(QueueId id, unsigned cpu) {
   return {};
 }
 
-Result<DrainResult> BpfDataplane::drain_queue(QueueId id, std::chrono::milliseconds timeout) {
+Result<DrainProbe> BpfDataplane::drain_probe(QueueId id) {
   auto it = queues_.find(id);
-  if (it == queues_.end()) return DrainResult{};
+  if (it == queues_.end()) return DrainProbe{};
   const VmQueuePath& path = *it->second.path;
-  const auto start = Clock::now();
-  const std::uint64_t delivered_before = path.delivered_packets();
-  auto quiet_since = Clock::time_point::max();
-  while (true) {
-    const auto now = Clock::now();
-    if (path.empty()) {
-      if (quiet_since == Clock::time_point::max()) quiet_since = now;
-      if (now - quiet_since >= kQuietPeriod) break;
-    } else {
-      quiet_since = Clock::time_point::max();
-    }
-    if (now - start > timeout)
-      return fail(Errc::timeout, fmt::format("queue {}: its port did not take the queue's frames within {} ms", id,
-                                             timeout.count()));
-    std::this_thread::sleep_for(std::chrono::microseconds(100));
-  }
-  const auto duration = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start - kQuietPeriod);
-  auto final_stats = queue_stats(id);
-  if (!final_stats) return std::unexpected(final_stats.error());
-  return DrainResult{path.delivered_packets() - delivered_before, std::max(duration, std::chrono::microseconds(0)),
-                     *final_stats};
+  const bool empty = path.empty();
+  const std::uint64_t delivered = path.delivered_packets();
+  auto stats = queue_stats(id);
+  if (!stats) return std::unexpected(stats.error());
+  return DrainProbe{empty, delivered, *stats};
 }
 
 void BpfDataplane::stop_queue(QueueId id) {

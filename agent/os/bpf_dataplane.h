@@ -41,7 +41,7 @@ class BpfDataplane final : public Dataplane {
                               FilterId filter) override;
   Result<void> remove_filter(std::string_view uplink, const FilterMatch& match) override;
   Result<void> move_queue(QueueId queue, unsigned cpu) override;
-  Result<DrainResult> drain_queue(QueueId queue, std::chrono::milliseconds timeout) override;
+  Result<DrainProbe> drain_probe(QueueId queue) override;
   void stop_queue(QueueId queue) override;
   Result<QueueStats> queue_stats(QueueId queue) const override;
   Result<std::uint64_t> filter_hits(std::string_view uplink, FilterId filter) const override;

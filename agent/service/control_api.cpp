@@ -47,8 +47,13 @@ bool same_filters(const std::vector<const Filter*>& have, const std::vector<Filt
 }  // namespace
 
 ControlApi::ControlApi(QueueManager& manager, const Telemetry& telemetry, FrameTracer& tracer, AgentInfo info,
-                       SaveState save_state)
-    : manager_(manager), telemetry_(telemetry), tracer_(tracer), info_(std::move(info)), save_state_(std::move(save_state)) {
+                       SaveState save_state, OperationTiming timing)
+    : manager_(manager),
+      telemetry_(telemetry),
+      tracer_(tracer),
+      info_(std::move(info)),
+      save_state_(std::move(save_state)),
+      operations_(manager, timing) {
   methods_ = {
       {"status", &ControlApi::status},
       {"caps", &ControlApi::caps},
@@ -58,28 +63,34 @@ ControlApi::ControlApi(QueueManager& manager, const Telemetry& telemetry, FrameT
       {"queue.set", &ControlApi::queue_set},
       {"queue.pause", &ControlApi::queue_pause},
       {"queue.resume", &ControlApi::queue_resume},
-      {"queue.del", &ControlApi::queue_del},
       {"filter.add", &ControlApi::filter_add},
       {"filter.list", &ControlApi::filter_list},
       {"filter.del", &ControlApi::filter_del},
       {"stats", &ControlApi::stats},
       {"trace", &ControlApi::trace},
-      {"migrate.drain", &ControlApi::migrate_drain},
       {"migrate.restore", &ControlApi::migrate_restore},
+  };
+  async_methods_ = {
+      {"queue.del", &ControlApi::queue_del},
+      {"migrate.drain", &ControlApi::migrate_drain},
   };
 }
 
-api::Reply ControlApi::handle(const api::Request& request) {
+boost::asio::awaitable<api::Reply> ControlApi::handle(const api::Request& request) {
   api::Reply reply{request.id, {}, std::nullopt};
   auto method = methods_.find(request.method);
-  if (method == methods_.end()) {
+  auto async_method = async_methods_.find(request.method);
+  if (method == methods_.end() && async_method == async_methods_.end()) {
     reply.error = Error{Errc::protocol, fmt::format("unknown method '{}'", request.method)};
-    return reply;
+    co_return reply;
   }
   const std::uint64_t generation = manager_.generation();
   Result<json> result = fail(Errc::system, "not run");
   try {
-    result = (this->*method->second)(request.params);
+    if (method != methods_.end())
+      result = (this->*method->second)(request.params);
+    else
+      result = co_await (this->*async_method->second)(request.params);
   } catch (const std::exception& e) {  // a bug, never the client's fault: keep serving
     result = fail(Errc::system, fmt::format("internal error in {}: {}", request.method, e.what()));
   }
@@ -90,15 +101,15 @@ api::Reply ControlApi::handle(const api::Request& request) {
                                            "restart: {}",
                                            saved.error().message);
       reply.error = result ? Error{Errc::system, lost} : Error{result.error().code, result.error().message + "; " + lost};
-      return reply;
+      co_return reply;
     }
   }
   if (!result) {
     reply.error = result.error();
-    return reply;
+    co_return reply;
   }
   reply.result = std::move(*result);
-  return reply;
+  co_return reply;
 }
 
 Result<const Queue*> ControlApi::queue_param(const json& params) const {
@@ -257,15 +268,16 @@ Result<json> ControlApi::queue_resume(const json& params) {
   return queue_view(**q, true);
 }
 
-Result<json> ControlApi::queue_del(const json& params) {
-  if (auto ok = Params(params).allow_only({"queue"}); !ok) return error_of(ok);
+boost::asio::awaitable<Result<json>> ControlApi::queue_del(const json& params) {
+  if (auto ok = Params(params).allow_only({"queue"}); !ok) co_return error_of(ok);
   auto q = queue_param(params);
-  if (!q) return error_of(q);
+  if (!q) co_return error_of(q);
   const QueueId id = (*q)->id;
   const std::string name = (*q)->name;
-  auto drained = manager_.remove(id);
-  if (!drained) return error_of(drained);
-  return json{{"id", id}, {"name", name}, {"drained_frames", drained->frames}, {"drain_us", drained->duration.count()}};
+  auto drained = co_await operations_.remove(id);
+  if (!drained) co_return error_of(drained);
+  co_return json{{"id", id}, {"name", name}, {"drained_frames", drained->frames},
+                 {"drain_us", drained->duration.count()}};
 }
 
 Result<json> ControlApi::filter_add(const json& params) {
@@ -433,10 +445,10 @@ Result<json> ControlApi::trace(const json& params) {
   return out;
 }
 
-Result<json> ControlApi::migrate_drain(const json& params) {
-  auto result = drain_for_migration(params);
+boost::asio::awaitable<Result<json>> ControlApi::migrate_drain(const json& params) {
+  auto result = co_await drain_for_migration(params);
   if (!result) ++migrations_.drain_failures;
-  return result;
+  co_return result;
 }
 
 Result<json> ControlApi::migrate_restore(const json& params) {
@@ -448,25 +460,25 @@ Result<json> ControlApi::migrate_restore(const json& params) {
 // Live migration, source side: new frames take the default path from the
 // moment the filters are cleared; what the queue holds is delivered; DMA
 // stopped is indicated once; the queue is freed and described.
-Result<json> ControlApi::drain_for_migration(const json& params) {
-  if (auto ok = Params(params).allow_only({"queue"}); !ok) return error_of(ok);
+boost::asio::awaitable<Result<json>> ControlApi::drain_for_migration(const json& params) {
+  if (auto ok = Params(params).allow_only({"queue"}); !ok) co_return error_of(ok);
   auto q = queue_param(params);
-  if (!q) return error_of(q);
+  if (!q) co_return error_of(q);
   const Queue queue = **q;
   MigrationDocument doc{info_.host_id, utc_now(), queue.name, queue.vm, queue.uplink, queue.port, queue.cpu,
                         queue.frames, queue.vlan_mode, queue.paused_by_operator, {}, {}, 0, 0};
   for (const Filter* f : manager_.filters_of(queue.id)) doc.filters.push_back(f->match);
   const std::uint64_t indications_before = manager_.dma_stopped_count();
-  auto drained = manager_.remove(queue.id);
-  if (!drained) return error_of(drained);
+  auto drained = co_await operations_.remove(queue.id);
+  if (!drained) co_return error_of(drained);
   doc.counters = counters_json(drained->final_stats);
   doc.drained_frames = drained->frames;
   doc.drain_us = static_cast<std::uint64_t>(drained->duration.count());
   migrations_.drains.observe(drained->duration);
-  return json{{"document", to_json(doc)},
-              {"drained_frames", drained->frames},
-              {"drain_us", drained->duration.count()},
-              {"dma_stopped_indications", manager_.dma_stopped_count() - indications_before}};
+  co_return json{{"document", to_json(doc)},
+                 {"drained_frames", drained->frames},
+                 {"drain_us", drained->duration.count()},
+                 {"dma_stopped_indications", manager_.dma_stopped_count() - indications_before}};
 }
 
 // Live migration, destination side: the queue is created with its filters

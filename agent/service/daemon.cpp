@@ -5,6 +5,8 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <filesystem>
 
@@ -14,6 +16,7 @@
 #include "os/xdp_attachment.h"
 #include "service/metrics_render.h"
 #include "service/metrics_snapshot.h"
+#include "service/queue_operations.h"
 
 namespace vmq::service {
 
@@ -22,6 +25,8 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr auto kUplinkCheckPeriod = std::chrono::seconds(1);
+// At shutdown, requests under way get their drain's limit and this much more.
+constexpr auto kAnswerMargin = std::chrono::seconds(1);
 
 std::string host_name() {
   char name[256] = {};
@@ -170,7 +175,7 @@ void Daemon::watch_signals() {
       return;
     }
     logger_.log(LogLevel::notice, fmt::format("{} received: stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT"));
-    shutdown();
+    asio::co_spawn(io_, shutdown(), asio::detached);
   });
 }
 
@@ -242,14 +247,19 @@ void Daemon::reload() {
   notify("READY=1");
 }
 
-void Daemon::shutdown() {
+asio::awaitable<void> Daemon::shutdown() {
   notify("STOPPING=1");
   server_->stop();
   metrics_->stop();
   uplink_timer_.cancel();
   watchdog_timer_.cancel();
+  // A request under way (a queue.del's drain) ends first, so that its
+  // change is saved and answered.
+  co_await server_->wait_until_answered(manager_->limits().drain_timeout + kAnswerMargin);
   // New frames take the default path; what the queues hold is delivered.
-  for (const auto& error : manager_->quiesce()) logger_.log(LogLevel::warning, error.message);
+  QueueOperations operations(*manager_);
+  const std::vector<Error> errors = co_await operations.quiesce();
+  for (const auto& error : errors) logger_.log(LogLevel::warning, error.message);
   // Sockets close and the classifier is detached; the saved state keeps
   // every queue for the next start.
   manager_.reset();

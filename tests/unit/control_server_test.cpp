@@ -15,6 +15,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <cerrno>
@@ -154,10 +157,17 @@ api::Reply decoded(const std::optional<std::string>& line) {
 class ControlServerTest : public ::testing::Test {
  protected:
   ControlServerTest()
-      : manager(QueueLimits{}, Placement({}, {0, 1}), dp),
+      : manager(limits(), Placement({}, {0, 1}), dp),
         control(manager, dp, dp, AgentInfo{"9.8.7", "host-a", std::chrono::steady_clock::now()},
                 [] { return Result<void>{}; }) {}
   ~ControlServerTest() override { stop_io(); }
+
+  // Drains end when a test lets them, well before their limit.
+  static QueueLimits limits() {
+    QueueLimits l;
+    l.drain_timeout = std::chrono::seconds(30);
+    return l;
+  }
 
   // In a directory open() has to create.
   std::string socket_path() const { return dir.file("run/vmqd.sock"); }
@@ -451,6 +461,108 @@ TEST_F(ControlServerTest, TooManyConnectionsAreTurnedAwayUntilOneCloses) {
   api::Client client(socket_path(), 5s);
   auto served = client.call("status");
   EXPECT_TRUE(served) << served.error().error.message;
+}
+
+// ---- requests that wait ----------------------------------------------------
+
+json web_queue(const std::string& name, const std::string& port, const char* mac) {
+  return {{"name", name}, {"uplink", "uplink0"}, {"port", port}, {"filters", json::array({{{"mac", mac}}})}};
+}
+
+// Until `queue` shows `state`, asking on `client`'s connection: every answer
+// is a request served meanwhile.
+bool shows_state(api::Client& client, const std::string& queue, const std::string& state) {
+  for (int i = 0; i < 1000; ++i) {
+    auto shown = client.call("queue.show", {{"queue", queue}});
+    if (shown && shown->at("state") == state) return true;
+  }
+  return false;
+}
+
+constexpr const char* kBusyFreeing =
+    "queue web1: busy: another request is freeing it (its frames are being delivered to its port); try again once "
+    "it has been answered";
+
+TEST_F(ControlServerTest, ARequestAwaitingADrainDoesNotHoldUpOtherConnections) {
+  start();
+  api::Client other(socket_path(), 5s);
+  ASSERT_TRUE(other.call("queue.add", web_queue("web1", "port1", "52:54:00:aa:bb:01")));
+  ASSERT_TRUE(other.call("queue.add", web_queue("web2", "port2", "52:54:00:aa:bb:02")));
+  on_io([&] { dp.probes_before_empty = -1; });  // web1's rings stay busy until the test empties them
+
+  RawClient deleting(socket_path());
+  ASSERT_TRUE(deleting.connected());
+  deleting.send(api::encode(api::Request{7, "queue.del", {{"queue", "web1"}}}));
+  ASSERT_TRUE(shows_state(other, "web1", "dma-stopped")) << "the drain did not start";
+
+  // Served while web1 drains: reads, and changes to other queues.
+  auto status = other.call("status");
+  ASSERT_TRUE(status) << status.error().error.message;
+  EXPECT_EQ(status->at("queues"), 2);
+  auto changed = other.call("queue.set", {{"queue", "web2"}, {"vm", "vm-2"}});
+  EXPECT_TRUE(changed) << changed.error().error.message;
+  // Refused, saying why: anything else that would change web1.
+  for (const auto& [method, params] : std::vector<std::pair<std::string, json>>{
+           {"filter.add", {{"queue", "web1"}, {"mac", "52:54:00:aa:bb:03"}}},
+           {"queue.del", {{"queue", "web1"}}},
+           {"queue.pause", {{"queue", "web1"}}},
+           {"migrate.drain", {{"queue", "web1"}}}}) {
+    auto refused = other.call(method, params);
+    ASSERT_FALSE(refused) << method;
+    EXPECT_EQ(refused.error().error.code, Errc::invalid_state) << method;
+    EXPECT_EQ(refused.error().error.message, kBusyFreeing) << method;
+  }
+  EXPECT_FALSE(deleting.read_line(20ms)) << "queue.del answered before its drain was over";
+
+  on_io([&] {
+    dp.frames_in_ring = 3;
+    dp.probes_before_empty = 0;
+  });
+  const auto reply = decoded(deleting.read_line());
+  EXPECT_EQ(reply.id, 7u);
+  ASSERT_FALSE(reply.error) << reply.error->message;
+  EXPECT_EQ(reply.result.at("name"), "web1");
+  EXPECT_EQ(reply.result.at("drained_frames"), 3);
+  status = other.call("status");
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->at("queues"), 1);
+}
+
+asio::awaitable<void> note_when_answered(ControlServer& server, std::atomic<bool>& answered) {
+  co_await server.wait_until_answered(30s);
+  answered = true;
+}
+
+TEST_F(ControlServerTest, StopClosesIdleConnectionsAndLetsARequestUnderWayBeAnswered) {
+  start();
+  api::Client other(socket_path(), 5s);
+  ASSERT_TRUE(other.call("queue.add", web_queue("web1", "port1", "52:54:00:aa:bb:01")));
+  on_io([&] { dp.probes_before_empty = -1; });
+  RawClient deleting(socket_path());
+  ASSERT_TRUE(deleting.connected());
+  deleting.send(api::encode(api::Request{8, "queue.del", {{"queue", "web1"}}}));
+  ASSERT_TRUE(shows_state(other, "web1", "dma-stopped"));
+  RawClient idle(socket_path());
+  ASSERT_TRUE(idle.connected());
+  idle.send(api::encode(api::Request{1, "status", json::object()}));
+  ASSERT_FALSE(decoded(idle.read_line()).error);
+
+  std::atomic<bool> answered{false};
+  on_io([&] {
+    server->stop();
+    asio::co_spawn(io, note_when_answered(*server, answered), asio::detached);
+  });
+  EXPECT_TRUE(idle.closed_by_server()) << "a connection waiting for a request is closed at stop";
+  EXPECT_FALSE(answered);
+
+  on_io([&] { dp.probes_before_empty = 0; });
+  const auto reply = decoded(deleting.read_line());
+  EXPECT_EQ(reply.id, 8u);
+  EXPECT_FALSE(reply.error) << reply.error->message;
+  EXPECT_TRUE(deleting.closed_by_server()) << "after its answer, the connection ends";
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!answered && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
+  EXPECT_TRUE(answered);
 }
 
 TEST_F(ControlServerTest, StaleSocketFileIsReplaced) {

@@ -14,6 +14,11 @@ using test::FakeDataplane;
 
 MacAddress mac(const char* text) { return *MacAddress::parse(text); }
 FilterMatch match(const char* m, std::optional<long> vlan = std::nullopt) { return *FilterMatch::make(mac(m), vlan); }
+template <typename T>
+Result<void> outcome(const Result<T>& result) {
+  if (!result) return std::unexpected(result.error());
+  return {};
+}
 
 struct RecordingEvents : QueueEvents {
   std::vector<std::string> log;
@@ -38,6 +43,30 @@ class QueueManagerTest : public ::testing::Test {
     return QueueParams{name, "vm-" + name, "uplink0", port, cpu, std::nullopt, VlanMode::trunk};
   }
   QueueState state_of(QueueId id) const { return manager.queue(id)->state; }
+
+  // The service's drain without its timers: probes until the fake's rings are empty.
+  Result<DrainResult> finish(Result<QueueManager::Freeing> freeing) {
+    if (!freeing) return std::unexpected(freeing.error());
+    Result<DrainResult> drained = DrainResult{};
+    if (freeing->must_drain) {
+      std::optional<std::uint64_t> first;
+      for (int probes = 0; probes < 100; ++probes) {
+        auto probe = manager.drain_probe(freeing->queue);
+        if (!probe) {
+          drained = std::unexpected(probe.error());
+          break;
+        }
+        if (!first) first = probe->delivered;
+        if (probe->rings_empty) {
+          drained = DrainResult{probe->delivered - *first, {}, probe->stats};
+          break;
+        }
+      }
+    }
+    return manager.finish_free(*freeing, drained);
+  }
+  Result<DrainResult> free(QueueId id) { return finish(manager.begin_free(id)); }
+  Result<DrainResult> remove(QueueId id) { return finish(manager.begin_remove(id)); }
 
   FakeDataplane dp;
   RecordingEvents events;
@@ -117,7 +146,7 @@ TEST_F(QueueManagerTest, QueueIdsAreReusedOnlyAfterTheQueueIsGone) {
   auto full = manager.allocate(params("d", "port4"));
   ASSERT_FALSE(full);
   EXPECT_EQ(full.error().code, Errc::limit_reached);
-  ASSERT_TRUE(manager.free(*b));
+  ASSERT_TRUE(free(*b));
   auto d = manager.allocate(params("d", "port4"));
   ASSERT_TRUE(d);
   EXPECT_EQ(*d, *b);
@@ -155,10 +184,10 @@ TEST_F(QueueManagerTest, BlankCellsAreRefusedWithNoChange) {
   const auto calls_before = dp.calls.size();
   const auto published_before = dp.published;
 
-  auto free_set = manager.free(set_q);  // FREE in Set
+  auto free_set = free(set_q);  // FREE in Set
   ASSERT_FALSE(free_set);
   EXPECT_EQ(free_set.error().code, Errc::invalid_state);
-  auto free_running = manager.free(run_q);  // FREE in Running
+  auto free_running = free(run_q);  // FREE in Running
   ASSERT_FALSE(free_running);
   auto second_complete = manager.complete(run_q);  // a second COMPLETE
   ASSERT_FALSE(second_complete);
@@ -201,7 +230,7 @@ TEST_F(QueueManagerTest, UnknownFilterIsNotFound) {
 TEST_F(QueueManagerTest, FreeIndicatesDmaStoppedOnceThenForgetsTheQueue) {
   auto id = *manager.create(params("web1", "port1"), {match("52:54:00:00:00:01")});
   dp.frames_in_ring = 17;
-  auto drained = manager.remove(id);
+  auto drained = remove(id);
   ASSERT_TRUE(drained) << drained.error().message;
   EXPECT_EQ(drained->frames, 17u);
   EXPECT_EQ(events.count("web1:dma-stopped"), 1);
@@ -217,10 +246,73 @@ TEST_F(QueueManagerTest, FreeIndicatesDmaStoppedOnceThenForgetsTheQueue) {
   EXPECT_LT(drain_call, std::ranges::find(dp.calls, "stop_queue")) << "sockets close only after the drain";
 }
 
+TEST_F(QueueManagerTest, WhileAQueueDrainsEveryOtherChangeToItIsRefusedSayingWhatItIsDoing) {
+  auto id = *manager.create(params("web1", "port1"), {match("52:54:00:00:00:01")});
+  auto other = *manager.create(params("web2", "port2"), {match("52:54:00:00:00:02")});
+  auto freeing = manager.begin_remove(id);
+  ASSERT_TRUE(freeing) << freeing.error().message;
+  EXPECT_TRUE(freeing->must_drain);
+  EXPECT_EQ(state_of(id), QueueState::dma_stopped);
+  EXPECT_EQ(dp.published.at(id), VMQ_QUEUE_DMA_STOPPED);
+  const std::string busy =
+      "queue web1: busy: another request is freeing it (its frames are being delivered to its port); try again "
+      "once it has been answered";
+  const auto calls_before = dp.calls.size();
+  const Result<void> refusals[] = {
+      outcome(manager.set_filter(id, match("52:54:00:00:00:03"))),
+      manager.complete(id),
+      manager.pause(id),
+      manager.resume(id),
+      manager.set_cpu(id, 1),
+      manager.rename(id, "web9"),
+      manager.set_vm(id, "vm9"),
+      outcome(manager.begin_free(id)),
+      outcome(manager.begin_remove(id)),
+  };
+  for (const auto& refused : refusals) {
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, Errc::invalid_state);
+    EXPECT_EQ(refused.error().message, busy);
+  }
+  EXPECT_EQ(dp.calls.size(), calls_before) << "a refused request must not touch the dataplane";
+  // Other queues and reads are not held up.
+  EXPECT_TRUE(manager.rename(other, "web3"));
+  EXPECT_EQ((*manager.find("web1"))->state, QueueState::dma_stopped);
+
+  auto drained = finish(freeing);
+  ASSERT_TRUE(drained) << drained.error().message;
+  EXPECT_EQ(manager.queue(id), nullptr);
+  EXPECT_EQ(events.count("web1:dma-stopped"), 1);
+}
+
+TEST_F(QueueManagerTest, AFailedDrainStillFreesTheQueueAndReportsTheFailure) {
+  auto id = *manager.create(params("web1", "port1"), {});
+  auto freeing = manager.begin_free(id);
+  ASSERT_TRUE(freeing);
+  auto freed = manager.finish_free(*freeing, fail(Errc::timeout, "too slow"));
+  ASSERT_FALSE(freed);
+  EXPECT_EQ(freed.error().message, "too slow");
+  EXPECT_EQ(manager.queue(id), nullptr);
+  EXPECT_TRUE(dp.started.empty());
+  EXPECT_EQ(events.count("web1:dma-stopped"), 1);
+}
+
+TEST_F(QueueManagerTest, QuiescePausesEveryStartedQueueInTheClassifierAndKeepsTheRecords) {
+  auto running = *manager.create(params("r", "port1"), {match("52:54:00:00:00:01")});
+  auto allocated = *manager.allocate(params("a", "port2"));
+  std::vector<Error> errors;
+  const auto to_drain = manager.begin_quiesce(errors);
+  EXPECT_TRUE(errors.empty());
+  EXPECT_EQ(to_drain, std::vector<QueueId>{running});
+  EXPECT_EQ(dp.published.at(running), VMQ_QUEUE_PAUSED);
+  EXPECT_EQ(state_of(running), QueueState::running) << "the record (and so the saved state) is unchanged";
+  EXPECT_EQ(state_of(allocated), QueueState::allocated);
+}
+
 TEST_F(QueueManagerTest, AFailedStateWriteWhileFreeingIsReportedAndTheQueueIsStillFreed) {
   auto id = *manager.create(params("web1", "port1"), {});
   dp.fail_next.insert("publish_queue_state");
-  auto freed = manager.free(id);
+  auto freed = free(id);
   ASSERT_TRUE(freed) << freed.error().message;
   EXPECT_EQ(events.count("web1:publish-failed:publish_queue_state failed (injected)"), 1);
   EXPECT_EQ(manager.queue(id), nullptr);
@@ -230,7 +322,7 @@ TEST_F(QueueManagerTest, AFailedStateWriteWhileFreeingIsReportedAndTheQueueIsSti
 
 TEST_F(QueueManagerTest, FreeOfAQueueWithFiltersIsRefused) {
   auto id = *manager.create(params("web1", "port1"), {match("52:54:00:00:00:01")});
-  auto r = manager.free(id);
+  auto r = free(id);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("clear them first"), std::string::npos);
   EXPECT_EQ(state_of(id), QueueState::running);

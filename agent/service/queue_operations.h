@@ -1,0 +1,44 @@
+// The queue operations that wait (for a queue's drain), run on the control
+// loop: each awaits between QueueManager's steps on an Asio timer, so that
+// the loop serves other requests and /metrics meanwhile.
+#pragma once
+
+#include <utility>  // Boost 1.74's awaitable.hpp uses std::exchange without it
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <vector>
+
+#include "core/error.h"
+#include "core/queue_manager.h"
+
+namespace vmq::service {
+
+struct OperationTiming {
+  // A drain probes the queue's rings this often...
+  std::chrono::microseconds drain_poll{100};
+  // ...until they have stayed empty this long: a frame the classifier
+  // redirected just before the queue stopped reaches its RX ring at the end
+  // of that NAPI poll. (The drain's limit is QueueLimits::drain_timeout.)
+  std::chrono::microseconds drain_quiet{2000};
+};
+
+class QueueOperations {
+ public:
+  explicit QueueOperations(QueueManager& manager, OperationTiming timing = {}) : manager_(manager), timing_(timing) {}
+
+  // Clears every filter of the queue (new frames take the default path),
+  // delivers what it holds, then frees it.
+  boost::asio::awaitable<Result<DrainResult>> remove(QueueId queue);
+  // Shutdown: every started queue stops receiving and what it holds is
+  // delivered; records stay. Returns what could not be done.
+  boost::asio::awaitable<std::vector<Error>> quiesce();
+
+ private:
+  boost::asio::awaitable<Result<DrainResult>> drain(QueueId queue);
+
+  QueueManager& manager_;
+  OperationTiming timing_;
+};
+
+}  // namespace vmq::service
