@@ -2,6 +2,7 @@
 // starts, publishes, moves, drains and stops queues and installs filters.
 #pragma once
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -39,6 +40,11 @@ struct DrainResult {
   QueueStats final_stats;    // the queue's counters once drained
 };
 
+// start_queue's refusal while the kernel still releases the port's previous
+// socket: it frees that socket's buffers from a workqueue, a few
+// milliseconds after a queue on the port was stopped.
+inline bool port_still_held(const Error& error) { return error.sys_errno == EBUSY; }
+
 class QueueControl {
  public:
   virtual ~QueueControl() = default;
@@ -48,7 +54,8 @@ class QueueControl {
   virtual Result<void> check_port(std::string_view port) const = 0;
 
   // ALLOCATION_COMPLETE: one socket per uplink rx queue in the queue's XSKMAP
-  // slots, served by the worker on spec.cpu.
+  // slots, served by the worker on spec.cpu. Fails having changed nothing;
+  // port_still_held(error) says to try again shortly.
   virtual Result<void> start_queue(const QueueSpec& spec) = 0;
   // The queue as the classifier sees it; only `running` receives frames.
   virtual Result<void> publish_queue_state(const QueueSpec& spec, vmq_queue_state state) = 0;

@@ -48,10 +48,20 @@ Result<void> QueueManager::check_idle(const Queue& q) const {
   if (it == busy_.end()) return {};
   std::string_view doing;
   switch (it->second) {
+    case Activity::starting: doing = "starting it"; break;
     case Activity::freeing: doing = "freeing it (its frames are being delivered to its port)"; break;
   }
   return fail(Errc::invalid_state,
               fmt::format("queue {}: busy: another request is {}; try again once it has been answered", q.name, doing));
+}
+
+Result<Queue*> QueueManager::busy_queue(QueueId id, Activity doing) {
+  auto q = mutable_queue(id);
+  if (!q) return q;
+  if (auto it = busy_.find(id); it == busy_.end() || it->second != doing)
+    return fail(Errc::invalid_state, fmt::format("queue {}: is not being {}", (*q)->name,
+                                                 doing == Activity::starting ? "started" : "freed"));
+  return q;
 }
 
 Result<const Queue*> QueueManager::find(std::string_view name_or_id) const {
@@ -252,16 +262,38 @@ Result<void> QueueManager::clear_filter(FilterId filter_id) {
   return {};
 }
 
-Result<void> QueueManager::complete(QueueId queue_id) {
+bool QueueManager::awaits_completion(QueueId queue_id) const {
+  const Queue* q = queue(queue_id);
+  return q && (q->state == QueueState::allocated || q->state == QueueState::set);
+}
+
+Result<void> QueueManager::begin_start(QueueId queue_id) {
   auto q = idle_queue(queue_id);
   if (!q) return std::unexpected(q.error());
+  if (auto next = check_transition(**q, QueueEvent::allocation_complete); !next) return std::unexpected(next.error());
+  busy_[queue_id] = Activity::starting;
+  return {};
+}
+
+Result<void> QueueManager::try_start(QueueId queue_id) {
+  auto q = busy_queue(queue_id, Activity::starting);
+  if (!q) return std::unexpected(q.error());
+  return control_.start_queue(spec_of(**q));
+}
+
+Result<void> QueueManager::finish_start(QueueId queue_id, Result<void> started) {
+  auto q = busy_queue(queue_id, Activity::starting);
+  if (!q) return std::unexpected(q.error());
   Queue& queue = **q;
+  busy_.erase(queue_id);
+  if (!started) {
+    queue.last_error = started.error().message;
+    Error error = started.error();
+    error.message = fmt::format("queue {}: {}", queue.name, error.message);
+    return std::unexpected(error);
+  }
   auto next = check_transition(queue, QueueEvent::allocation_complete);
   if (!next) return std::unexpected(next.error());
-  if (auto ok = control_.start_queue(spec_of(queue)); !ok) {
-    queue.last_error = ok.error().message;
-    return fail(ok.error().code, fmt::format("queue {}: {}", queue.name, ok.error().message));
-  }
   queue.last_error.clear();
   enter(queue, *next);
   return publish(queue);
@@ -291,11 +323,9 @@ Result<QueueManager::Freeing> QueueManager::begin_free(QueueId queue_id) {
 }
 
 Result<DrainResult> QueueManager::finish_free(const Freeing& freeing, Result<DrainResult> drained) {
-  auto q = mutable_queue(freeing.queue);
+  auto q = busy_queue(freeing.queue, Activity::freeing);
   if (!q) return std::unexpected(q.error());
   Queue& queue = **q;
-  if (auto busy = busy_.find(queue.id); busy == busy_.end() || busy->second != Activity::freeing)
-    return fail(Errc::invalid_state, fmt::format("queue {}: is not being freed", queue.name));
   ++dma_stopped_count_;
   if (events_) events_->dma_stopped(queue);
   // dma-stopped -> freeing -> undefined: the table's cells for a queue in
@@ -327,17 +357,15 @@ std::vector<QueueId> QueueManager::begin_quiesce(std::vector<Error>& errors) {
   return started_queues;
 }
 
-Result<QueueId> QueueManager::create(const QueueParams& params, const std::vector<FilterMatch>& matches) {
+Result<QueueId> QueueManager::prepare(const QueueParams& params, const std::vector<FilterMatch>& matches) {
   auto id = allocate(params);
   if (!id) return id;
-  auto undo = [&](const Error& error) -> Result<QueueId> {
-    discard(*id);
-    return std::unexpected(error);
-  };
   for (const FilterMatch& m : matches) {
-    if (auto f = set_filter(*id, m); !f) return undo(f.error());
+    if (auto f = set_filter(*id, m); !f) {
+      discard(*id);
+      return std::unexpected(f.error());
+    }
   }
-  if (auto ok = complete(*id); !ok) return undo(ok.error());
   return id;
 }
 
@@ -354,19 +382,17 @@ Result<QueueManager::Freeing> QueueManager::begin_remove(QueueId queue_id) {
   return begin_free(queue_id);
 }
 
-Result<void> QueueManager::restore(const Queue& saved, const std::vector<Filter>& filters) {
+Result<QueueId> QueueManager::restore(const Queue& saved, const std::vector<Filter>& filters) {
   const QueueParams params{saved.name, saved.vm, saved.uplink, saved.port, saved.cpu, saved.frames, saved.vlan_mode};
   auto id = allocate(params, saved.id);
-  if (!id) return std::unexpected(id.error());
+  if (!id) return id;
   for (const Filter& f : filters) {
     if (auto ok = set_filter(*id, f.match, f.id); !ok) {
       discard(*id);
       return std::unexpected(ok.error());
     }
   }
-  if (auto ok = complete(*id); !ok) return {};  // kept, with last_error, for the operator to see
-  if (saved.paused_by_operator && !filters.empty()) return pause(*id);
-  return {};
+  return id;
 }
 
 Result<void> QueueManager::pause(QueueId queue_id) {
@@ -392,7 +418,6 @@ Result<void> QueueManager::resume(QueueId queue_id) {
   auto q = idle_queue(queue_id);
   if (!q) return std::unexpected(q.error());
   Queue& queue = **q;
-  if (queue.state == QueueState::allocated || queue.state == QueueState::set) return complete(queue_id);
   if (queue.state == QueueState::paused)
     return fail(Errc::invalid_state, fmt::format("queue {}: has no filters: add one to make it run", queue.name));
   if (queue.state != QueueState::running)

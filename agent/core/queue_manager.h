@@ -49,18 +49,30 @@ class QueueManager {
   Result<QueueId> allocate(const QueueParams& params, std::optional<QueueId> id = std::nullopt);
   Result<FilterId> set_filter(QueueId queue, const FilterMatch& match, std::optional<FilterId> id = std::nullopt);
   Result<void> clear_filter(FilterId filter);
-  Result<void> complete(QueueId queue);
 
-  // Allocate, set every filter and complete, or leave nothing behind.
-  Result<QueueId> create(const QueueParams& params, const std::vector<FilterMatch>& filters);
-  // Re-creates a saved queue with its ids. A queue whose allocation cannot
-  // complete (its port is gone, say) stays allocated with last_error set.
-  Result<void> restore(const Queue& saved, const std::vector<Filter>& filters);
+  // Allocate and set every filter, or leave nothing behind; the caller then
+  // completes the allocation (begin_start...).
+  Result<QueueId> prepare(const QueueParams& params, const std::vector<FilterMatch>& filters);
+  // Clears the filters of a queue that never started and frees it (nothing
+  // to drain): undoes prepare().
+  void discard(QueueId queue);
+  // Re-creates a saved queue with its ids and filters; the caller then
+  // starts it, and pauses it if the operator had.
+  Result<QueueId> restore(const Queue& saved, const std::vector<Filter>& filters);
 
   // ---- operations that wait, in steps ----
-  // What an operation waits for (a drain) the caller awaits between its
-  // steps, on its event loop. Meanwhile the queue is busy: any other change
-  // to it is refused with invalid_state, saying what it is doing.
+  // What an operation waits for (a drain, a port the kernel still releases)
+  // the caller awaits between its steps, on its event loop. Meanwhile the
+  // queue is busy: any other change to it is refused with invalid_state,
+  // saying what it is doing.
+
+  // OID_RECEIVE_FILTER_QUEUE_ALLOCATION_COMPLETE: begin_start, then
+  // try_start until it succeeds or fails for good (port_still_held() says
+  // to try again), then finish_start with the outcome: running (or paused,
+  // without filters) and published, or left as it was with last_error set.
+  Result<void> begin_start(QueueId queue);
+  Result<void> try_start(QueueId queue);
+  Result<void> finish_start(QueueId queue, Result<void> started);
 
   struct Freeing {
     QueueId queue = 0;
@@ -89,9 +101,10 @@ class QueueManager {
 
   // The operator's pause keeps the filters but stops matching them.
   Result<void> pause(QueueId queue);
-  // Ends an operator pause; on a queue whose allocation did not complete,
-  // retries the completion.
+  // Ends an operator pause. (A queue whose allocation did not complete,
+  // awaits_completion(), is resumed by starting it.)
   Result<void> resume(QueueId queue);
+  bool awaits_completion(QueueId queue) const;
   Result<void> set_cpu(QueueId queue, unsigned cpu);
   Result<void> rename(QueueId queue, const std::string& name);
   Result<void> set_vm(QueueId queue, const std::string& vm);
@@ -124,14 +137,14 @@ class QueueManager {
   using FilterKey = std::tuple<std::string, MacAddress, std::uint16_t>;  // uplink, MAC, VLAN
 
   // What a busy queue is doing (see "operations that wait").
-  enum class Activity { freeing };
+  enum class Activity { starting, freeing };
 
   Result<Queue*> mutable_queue(QueueId id);
   // The queue, if no operation is under way on it.
   Result<Queue*> idle_queue(QueueId id);
   Result<void> check_idle(const Queue& queue) const;
-  // Frees a queue that never started (nothing to drain).
-  void discard(QueueId queue);
+  // The queue, if it is `doing` that (the steps of an operation).
+  Result<Queue*> busy_queue(QueueId id, Activity doing);
   Result<QueueState> check_transition(const Queue& queue, QueueEvent event) const;
   // Takes the queue through the NDIS table's cell for `event` (or refuses).
   Result<void> apply(Queue& q, QueueEvent event);

@@ -57,22 +57,22 @@ ControlApi::ControlApi(QueueManager& manager, const Telemetry& telemetry, FrameT
   methods_ = {
       {"status", &ControlApi::status},
       {"caps", &ControlApi::caps},
-      {"queue.add", &ControlApi::queue_add},
       {"queue.list", &ControlApi::queue_list},
       {"queue.show", &ControlApi::queue_show},
       {"queue.set", &ControlApi::queue_set},
       {"queue.pause", &ControlApi::queue_pause},
-      {"queue.resume", &ControlApi::queue_resume},
       {"filter.add", &ControlApi::filter_add},
       {"filter.list", &ControlApi::filter_list},
       {"filter.del", &ControlApi::filter_del},
       {"stats", &ControlApi::stats},
       {"trace", &ControlApi::trace},
-      {"migrate.restore", &ControlApi::migrate_restore},
   };
   async_methods_ = {
+      {"queue.add", &ControlApi::queue_add},
+      {"queue.resume", &ControlApi::queue_resume},
       {"queue.del", &ControlApi::queue_del},
       {"migrate.drain", &ControlApi::migrate_drain},
+      {"migrate.restore", &ControlApi::migrate_restore},
   };
 }
 
@@ -159,10 +159,10 @@ Result<json> ControlApi::caps(const json& params) {
               {"uplinks", uplinks}};
 }
 
-Result<json> ControlApi::queue_add(const json& params) {
+boost::asio::awaitable<Result<json>> ControlApi::queue_add(const json& params) {
   const Params p(params);
   if (auto ok = p.allow_only({"name", "vm", "uplink", "port", "cpu", "frames", "vlan_mode", "filters"}); !ok)
-    return error_of(ok);
+    co_return error_of(ok);
   QueueParams q;
   auto name = p.string("name");
   auto uplink = p.string("uplink");
@@ -172,11 +172,11 @@ Result<json> ControlApi::queue_add(const json& params) {
   auto frames = p.optional_uint("frames", UINT32_MAX);
   auto mode = p.optional_string("vlan_mode");
   for (auto* r : {&name, &uplink, &port})
-    if (!*r) return error_of(*r);
-  if (!vm) return error_of(vm);
-  if (!cpu) return error_of(cpu);
-  if (!frames) return error_of(frames);
-  if (!mode) return error_of(mode);
+    if (!*r) co_return error_of(*r);
+  if (!vm) co_return error_of(vm);
+  if (!cpu) co_return error_of(cpu);
+  if (!frames) co_return error_of(frames);
+  if (!mode) co_return error_of(mode);
   q.name = *name;
   q.uplink = *uplink;
   q.port = *port;
@@ -185,21 +185,21 @@ Result<json> ControlApi::queue_add(const json& params) {
   if (*frames) q.frames = static_cast<std::uint32_t>(**frames);
   if (*mode) {
     auto parsed = parse_vlan_mode(**mode);
-    if (!parsed) return error_of(parsed);
+    if (!parsed) co_return error_of(parsed);
     q.vlan_mode = *parsed;
   }
   std::vector<FilterMatch> filters;
   if (const json* list = p.find("filters")) {
-    if (!list->is_array()) return fail(Errc::invalid_argument, "parameter 'filters' must be an array");
+    if (!list->is_array()) co_return fail(Errc::invalid_argument, "parameter 'filters' must be an array");
     for (std::size_t i = 0; i < list->size(); ++i) {
       auto match = filter_match_from((*list)[i], fmt::format("filters[{}]", i));
-      if (!match) return fail(Errc::invalid_argument, fmt::format("queue {}: {}", q.name, match.error().message));
+      if (!match) co_return fail(Errc::invalid_argument, fmt::format("queue {}: {}", q.name, match.error().message));
       filters.push_back(*match);
     }
   }
-  auto id = manager_.create(q, filters);
-  if (!id) return error_of(id);
-  return queue_view(*manager_.queue(*id), true);
+  auto id = co_await operations_.create(q, filters);
+  if (!id) co_return error_of(id);
+  co_return queue_view(*manager_.queue(*id), true);
 }
 
 Result<json> ControlApi::queue_list(const json& params) {
@@ -260,12 +260,13 @@ Result<json> ControlApi::queue_pause(const json& params) {
   return queue_view(**q, true);
 }
 
-Result<json> ControlApi::queue_resume(const json& params) {
-  if (auto ok = Params(params).allow_only({"queue"}); !ok) return error_of(ok);
+boost::asio::awaitable<Result<json>> ControlApi::queue_resume(const json& params) {
+  if (auto ok = Params(params).allow_only({"queue"}); !ok) co_return error_of(ok);
   auto q = queue_param(params);
-  if (!q) return error_of(q);
-  if (auto ok = manager_.resume((*q)->id); !ok) return error_of(ok);
-  return queue_view(**q, true);
+  if (!q) co_return error_of(q);
+  const QueueId id = (*q)->id;
+  if (auto ok = co_await operations_.resume(id); !ok) co_return error_of(ok);
+  co_return queue_view(*manager_.queue(id), true);
 }
 
 boost::asio::awaitable<Result<json>> ControlApi::queue_del(const json& params) {
@@ -451,10 +452,10 @@ boost::asio::awaitable<Result<json>> ControlApi::migrate_drain(const json& param
   co_return result;
 }
 
-Result<json> ControlApi::migrate_restore(const json& params) {
-  auto result = restore_from_migration(params);
+boost::asio::awaitable<Result<json>> ControlApi::migrate_restore(const json& params) {
+  auto result = co_await restore_from_migration(params);
   if (!result) ++migrations_.restore_failures;
-  return result;
+  co_return result;
 }
 
 // Live migration, source side: new frames take the default path from the
@@ -484,17 +485,17 @@ boost::asio::awaitable<Result<json>> ControlApi::drain_for_migration(const json&
 // Live migration, destination side: the queue is created with its filters
 // and runs, or nothing is created at all. Restoring what is already here is
 // a success, so that a hook may run it twice.
-Result<json> ControlApi::restore_from_migration(const json& params) {
+boost::asio::awaitable<Result<json>> ControlApi::restore_from_migration(const json& params) {
   const Params p(params);
-  if (auto ok = p.allow_only({"document", "uplink", "port", "cpu"}); !ok) return error_of(ok);
+  if (auto ok = p.allow_only({"document", "uplink", "port", "cpu"}); !ok) co_return error_of(ok);
   const json* document = p.find("document");
-  if (!document) return fail(Errc::invalid_argument, "parameter 'document' is required");
+  if (!document) co_return fail(Errc::invalid_argument, "parameter 'document' is required");
   auto doc = parse_migration_document(*document);
-  if (!doc) return error_of(doc);
+  if (!doc) co_return error_of(doc);
   auto uplink = p.optional_string("uplink");
   auto port = p.optional_string("port");
-  if (!uplink) return error_of(uplink);
-  if (!port) return error_of(port);
+  if (!uplink) co_return error_of(uplink);
+  if (!port) co_return error_of(port);
 
   QueueParams q{doc->name, doc->vm, uplink->value_or(doc->uplink), port->value_or(doc->port), std::nullopt,
                 doc->frames, doc->vlan_mode};
@@ -503,7 +504,7 @@ Result<json> ControlApi::restore_from_migration(const json& params) {
     cpu_choice = "auto";
   } else if (cpu) {
     auto given = p.optional_uint("cpu", 4095);
-    if (!given) return fail(Errc::invalid_argument, "parameter 'cpu' must be a CPU number or \"auto\"");
+    if (!given) co_return fail(Errc::invalid_argument, "parameter 'cpu' must be a CPU number or \"auto\"");
     q.cpu = static_cast<unsigned>(**given);
     cpu_choice = "given";
   } else if (manager_.placement().check(doc->cpu)) {
@@ -516,22 +517,22 @@ Result<json> ControlApi::restore_from_migration(const json& params) {
   if (auto existing = manager_.find(doc->name); existing) {
     const Queue& e = **existing;
     if (e.uplink == q.uplink && e.port == q.port && same_filters(manager_.filters_of(e.id), doc->filters))
-      return json{{"queue", queue_view(e, true)}, {"already_restored", true}, {"restore_us", 0}};
-    return fail(Errc::conflict, fmt::format("queue {} already exists here (id {}) with other settings", e.name, e.id));
+      co_return json{{"queue", queue_view(e, true)}, {"already_restored", true}, {"restore_us", 0}};
+    co_return fail(Errc::conflict, fmt::format("queue {} already exists here (id {}) with other settings", e.name, e.id));
   }
   const auto start = std::chrono::steady_clock::now();
-  auto id = manager_.create(q, doc->filters);
-  if (!id) return error_of(id);
+  auto id = co_await operations_.create(q, doc->filters);
+  if (!id) co_return error_of(id);
   if (doc->paused_by_operator) {
-    if (auto ok = manager_.pause(*id); !ok) return error_of(ok);
+    if (auto ok = manager_.pause(*id); !ok) co_return error_of(ok);
   }
   const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
   migrations_.restores.observe(elapsed);
-  return json{{"queue", queue_view(*manager_.queue(*id), true)},
-              {"already_restored", false},
-              {"cpu_choice", cpu_choice},
-              {"restore_us", elapsed.count()},
-              {"source_host", doc->source_host}};
+  co_return json{{"queue", queue_view(*manager_.queue(*id), true)},
+                 {"already_restored", false},
+                 {"cpu_choice", cpu_choice},
+                 {"restore_us", elapsed.count()},
+                 {"source_host", doc->source_host}};
 }
 
 }  // namespace vmq::service

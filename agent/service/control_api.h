@@ -1,6 +1,7 @@
 // The control API's methods: each takes the request's params and returns a
 // JSON result or a refusal. Runs on the agent's single control thread; the
-// methods that wait (drains) await on its loop.
+// methods that wait (drains, ports the kernel still releases) await on its
+// loop.
 #pragma once
 
 #include <utility>  // Boost 1.74's awaitable.hpp uses std::exchange without it
@@ -47,12 +48,12 @@ class ControlApi {
 
   Result<nlohmann::json> status(const nlohmann::json& params);
   Result<nlohmann::json> caps(const nlohmann::json& params);
-  Result<nlohmann::json> queue_add(const nlohmann::json& params);
+  boost::asio::awaitable<Result<nlohmann::json>> queue_add(const nlohmann::json& params);
   Result<nlohmann::json> queue_list(const nlohmann::json& params);
   Result<nlohmann::json> queue_show(const nlohmann::json& params);
   Result<nlohmann::json> queue_set(const nlohmann::json& params);
   Result<nlohmann::json> queue_pause(const nlohmann::json& params);
-  Result<nlohmann::json> queue_resume(const nlohmann::json& params);
+  boost::asio::awaitable<Result<nlohmann::json>> queue_resume(const nlohmann::json& params);
   boost::asio::awaitable<Result<nlohmann::json>> queue_del(const nlohmann::json& params);
   Result<nlohmann::json> filter_add(const nlohmann::json& params);
   Result<nlohmann::json> filter_list(const nlohmann::json& params);
@@ -60,9 +61,9 @@ class ControlApi {
   Result<nlohmann::json> stats(const nlohmann::json& params);
   Result<nlohmann::json> trace(const nlohmann::json& params);
   boost::asio::awaitable<Result<nlohmann::json>> migrate_drain(const nlohmann::json& params);
-  Result<nlohmann::json> migrate_restore(const nlohmann::json& params);
+  boost::asio::awaitable<Result<nlohmann::json>> migrate_restore(const nlohmann::json& params);
   boost::asio::awaitable<Result<nlohmann::json>> drain_for_migration(const nlohmann::json& params);
-  Result<nlohmann::json> restore_from_migration(const nlohmann::json& params);
+  boost::asio::awaitable<Result<nlohmann::json>> restore_from_migration(const nlohmann::json& params);
 
   Result<const Queue*> queue_param(const nlohmann::json& params) const;
   nlohmann::json queue_view(const Queue& queue, bool detail) const;

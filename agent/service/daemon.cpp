@@ -106,7 +106,11 @@ Result<void> Daemon::open() {
     return fail(Errc::invalid_argument, "none of the configured CPUs ('cpus') is online");
   QueueEvents* events = this;
   manager_ = std::make_unique<QueueManager>(limits_of(config_), std::move(placement), *dataplane_, events);
-  restore_saved_queues(*saved);
+  // Restoring may wait (for a port the kernel still releases): on the loop,
+  // before it serves anything.
+  asio::co_spawn(io_, restore_saved_queues(*saved), asio::detached);
+  io_.run();
+  io_.restart();
 
   api_ = std::make_unique<ControlApi>(*manager_, *dataplane_, *dataplane_,
                                       AgentInfo{VMQ_VERSION, config_.host_id, std::chrono::steady_clock::now()},
@@ -125,9 +129,10 @@ std::string Daemon::render_metrics() const {
   return service::render_metrics(collect_metrics(*manager_, *dataplane_, agent, api_->migrations()));
 }
 
-void Daemon::restore_saved_queues(const std::vector<SavedQueue>& saved) {
+asio::awaitable<void> Daemon::restore_saved_queues(const std::vector<SavedQueue>& saved) {
+  QueueOperations operations(*manager_);
   for (const auto& s : saved) {
-    if (auto ok = manager_->restore(s.queue, s.filters); !ok) {
+    if (auto ok = co_await operations.restore(s.queue, s.filters); !ok) {
       logger_.log(LogLevel::error, fmt::format("queue {} from the saved state was not restored: {}", s.queue.name,
                                                ok.error().message));
       continue;

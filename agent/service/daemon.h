@@ -38,7 +38,7 @@ class Daemon : private QueueEvents {
  private:
   Daemon(ConfigLoader load_config, AgentConfig config, Logger& logger);
   Result<void> open();
-  void restore_saved_queues(const std::vector<SavedQueue>& saved);
+  boost::asio::awaitable<void> restore_saved_queues(const std::vector<SavedQueue>& saved);
   Result<void> save_state();
   void watch_signals();
   void watch_uplinks();

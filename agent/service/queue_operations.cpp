@@ -13,6 +13,48 @@ namespace vmq::service {
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
+asio::awaitable<Result<QueueId>> QueueOperations::create(const QueueParams& params,
+                                                         const std::vector<FilterMatch>& filters) {
+  auto id = manager_.prepare(params, filters);
+  if (!id) co_return id;
+  if (auto started = co_await start(*id); !started) {
+    manager_.discard(*id);
+    co_return std::unexpected(started.error());
+  }
+  co_return id;
+}
+
+asio::awaitable<Result<void>> QueueOperations::resume(QueueId queue) {
+  if (manager_.awaits_completion(queue)) co_return co_await start(queue);
+  co_return manager_.resume(queue);
+}
+
+asio::awaitable<Result<void>> QueueOperations::restore(const Queue& saved, const std::vector<Filter>& filters) {
+  auto id = manager_.restore(saved, filters);
+  if (!id) co_return std::unexpected(id.error());
+  if (auto started = co_await start(*id); !started) co_return Result<void>{};  // kept, with last_error
+  if (saved.paused_by_operator && !filters.empty()) co_return manager_.pause(*id);
+  co_return Result<void>{};
+}
+
+asio::awaitable<Result<void>> QueueOperations::start(QueueId queue) {
+  if (auto begun = manager_.begin_start(queue); !begun) co_return begun;
+  auto started = co_await bind(queue);
+  co_return manager_.finish_start(queue, std::move(started));
+}
+
+asio::awaitable<Result<void>> QueueOperations::bind(QueueId queue) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  const auto give_up = Clock::now() + timing_.port_retry_limit;
+  while (true) {
+    auto started = manager_.try_start(queue);
+    if (started || !port_still_held(started.error()) || Clock::now() >= give_up) co_return started;
+    timer.expires_after(timing_.port_retry);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
 asio::awaitable<Result<DrainResult>> QueueOperations::remove(QueueId queue) {
   auto freeing = manager_.begin_remove(queue);
   if (!freeing) co_return std::unexpected(freeing.error());

@@ -1,6 +1,7 @@
-// The queue operations that wait (for a queue's drain), run on the control
-// loop: each awaits between QueueManager's steps on an Asio timer, so that
-// the loop serves other requests and /metrics meanwhile.
+// The queue operations that wait (for a queue's drain, for a port the kernel
+// still releases), run on the control loop: each awaits between
+// QueueManager's steps on an Asio timer, so that the loop serves other
+// requests and /metrics meanwhile.
 #pragma once
 
 #include <utility>  // Boost 1.74's awaitable.hpp uses std::exchange without it
@@ -21,12 +22,26 @@ struct OperationTiming {
   // redirected just before the queue stopped reaches its RX ring at the end
   // of that NAPI poll. (The drain's limit is QueueLimits::drain_timeout.)
   std::chrono::microseconds drain_quiet{2000};
+  // Starting a queue whose port the kernel still releases is tried again
+  // this often...
+  std::chrono::microseconds port_retry{1000};
+  // ...for at most this long.
+  std::chrono::milliseconds port_retry_limit{1000};
 };
 
 class QueueOperations {
  public:
   explicit QueueOperations(QueueManager& manager, OperationTiming timing = {}) : manager_(manager), timing_(timing) {}
 
+  // Allocates a queue, sets its filters and starts it, or leaves nothing
+  // behind.
+  boost::asio::awaitable<Result<QueueId>> create(const QueueParams& params, const std::vector<FilterMatch>& filters);
+  // Ends an operator pause; a queue whose allocation did not complete is
+  // started again.
+  boost::asio::awaitable<Result<void>> resume(QueueId queue);
+  // Re-creates a saved queue with its ids. One that cannot start (its port
+  // is gone, say) stays allocated with last_error set, for the operator.
+  boost::asio::awaitable<Result<void>> restore(const Queue& saved, const std::vector<Filter>& filters);
   // Clears every filter of the queue (new frames take the default path),
   // delivers what it holds, then frees it.
   boost::asio::awaitable<Result<DrainResult>> remove(QueueId queue);
@@ -35,6 +50,9 @@ class QueueOperations {
   boost::asio::awaitable<std::vector<Error>> quiesce();
 
  private:
+  boost::asio::awaitable<Result<void>> start(QueueId queue);
+  // Tries until the port is free or port_retry_limit has passed.
+  boost::asio::awaitable<Result<void>> bind(QueueId queue);
   boost::asio::awaitable<Result<DrainResult>> drain(QueueId queue);
 
   QueueManager& manager_;

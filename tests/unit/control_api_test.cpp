@@ -66,7 +66,8 @@ class ControlApiTest : public ::testing::Test {
                   if (on_save) on_save();
                   if (save_error) return fail(Errc::system, *save_error);
                   return {};
-                }) {}
+                },
+                OperationTiming{.port_retry_limit = std::chrono::milliseconds(50)}) {}
 
   static QueueLimits limits() {
     QueueLimits l;
@@ -391,6 +392,23 @@ TEST_F(ControlApiTest, QueueDelDrainsAndForgetsTheQueue) {
 
   // The name, the port and the MAC can be used again.
   ok("queue.add", web1_params());
+}
+
+TEST_F(ControlApiTest, QueueAddRetriesAPortTheKernelStillReleases) {
+  dp.port_busy_starts = 3;
+  const json added = ok("queue.add", web1_params());
+  EXPECT_EQ(added.at("state"), "running");
+  EXPECT_EQ(std::ranges::count(dp.calls, "start_queue"), 4);
+}
+
+TEST_F(ControlApiTest, APortThatStaysHeldFailsTheAddAndLeavesNothingBehind) {
+  dp.port_busy_starts = -1;
+  const Error e = refused("queue.add", web1_params());
+  EXPECT_EQ(e.code, Errc::system);
+  EXPECT_EQ(e.message, "queue web1: creating the AF_XDP transmit socket on port port1: Device or resource busy");
+  EXPECT_TRUE(manager.queues().empty());
+  EXPECT_TRUE(dp.filters.empty());
+  EXPECT_EQ(saves, 1) << "the allocation and its undoing changed the manager";
 }
 
 TEST_F(ControlApiTest, QueueDelWaitsForTheRingsToEmpty) {

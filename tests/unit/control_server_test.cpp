@@ -159,10 +159,11 @@ class ControlServerTest : public ::testing::Test {
   ControlServerTest()
       : manager(limits(), Placement({}, {0, 1}), dp),
         control(manager, dp, dp, AgentInfo{"9.8.7", "host-a", std::chrono::steady_clock::now()},
-                [] { return Result<void>{}; }) {}
+                [] { return Result<void>{}; }, OperationTiming{.port_retry_limit = std::chrono::seconds(30)}) {}
   ~ControlServerTest() override { stop_io(); }
 
-  // Drains end when a test lets them, well before their limit.
+  // Drains (and retries of a held port) end when a test lets them, well
+  // before their limit.
   static QueueLimits limits() {
     QueueLimits l;
     l.drain_timeout = std::chrono::seconds(30);
@@ -526,6 +527,29 @@ TEST_F(ControlServerTest, ARequestAwaitingADrainDoesNotHoldUpOtherConnections) {
   status = other.call("status");
   ASSERT_TRUE(status);
   EXPECT_EQ(status->at("queues"), 1);
+}
+
+TEST_F(ControlServerTest, ARequestWaitingForAHeldPortDoesNotHoldUpOtherConnections) {
+  start();
+  on_io([&] { dp.port_busy_starts = -1; });
+  RawClient adding(socket_path());
+  ASSERT_TRUE(adding.connected());
+  adding.send(api::encode(api::Request{9, "queue.add", web_queue("web1", "port1", "52:54:00:aa:bb:01")}));
+  api::Client other(socket_path(), 5s);
+  ASSERT_TRUE(shows_state(other, "web1", "set")) << "the queue was not allocated";
+  auto refused = other.call("queue.del", {{"queue", "web1"}});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().error.message,
+            "queue web1: busy: another request is starting it; try again once it has been answered");
+  auto status = other.call("status");
+  ASSERT_TRUE(status) << status.error().error.message;
+  EXPECT_FALSE(adding.read_line(20ms)) << "queue.add answered while its port was held";
+
+  on_io([&] { dp.port_busy_starts = 0; });
+  const auto reply = decoded(adding.read_line());
+  EXPECT_EQ(reply.id, 9u);
+  ASSERT_FALSE(reply.error) << reply.error->message;
+  EXPECT_EQ(reply.result.at("state"), "running");
 }
 
 asio::awaitable<void> note_when_answered(ControlServer& server, std::atomic<bool>& answered) {

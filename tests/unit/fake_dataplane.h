@@ -2,6 +2,7 @@
 // fail: the seam through which the core logic is tested without root.
 #pragma once
 
+#include <cerrno>
 #include <map>
 #include <set>
 #include <string>
@@ -26,6 +27,7 @@ class FakeDataplane : public Dataplane {
   std::vector<std::string> calls;                  // every call, in order
   std::set<std::string> fail_next;                 // names of calls that fail once
   std::uint64_t frames_in_ring = 0;                // delivered at the next drain probe
+  int port_busy_starts = 0;                        // starts refused as if the port were still held; negative: all
   int probes_before_empty = 0;                     // drain probes that find the rings busy; negative: all do
   std::map<QueueId, std::uint64_t> delivered;      // what drain probes report as delivered so far
 
@@ -44,6 +46,10 @@ class FakeDataplane : public Dataplane {
 
   Result<void> start_queue(const QueueSpec& spec) override {
     if (auto e = injected("start_queue")) return *e;
+    if (port_busy_starts != 0) {
+      if (port_busy_starts > 0) --port_busy_starts;
+      return std::unexpected(system_error(EBUSY, "creating the AF_XDP transmit socket on port " + spec.port));
+    }
     started[spec.id] = spec;
     delivered[spec.id] = 0;
     return {};
