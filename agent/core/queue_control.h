@@ -53,6 +53,13 @@ class QueueControl {
   virtual std::vector<std::string> uplink_names() const = 0;
   virtual Result<void> check_port(std::string_view port) const = 0;
 
+  // start_queue, move_queue and stop_queue hand the queue to a worker thread
+  // or take it from one, and return before the worker has answered: the
+  // caller polls change_settled(queue) until it is true, or an error (the
+  // change failed, having changed nothing). A stop never fails: a queue
+  // whose worker does not let go is freed once it does.
+  virtual Result<bool> change_settled(QueueId queue) = 0;
+
   // ALLOCATION_COMPLETE: one socket per uplink rx queue in the queue's XSKMAP
   // slots, served by the worker on spec.cpu. Fails having changed nothing;
   // port_still_held(error) says to try again shortly.

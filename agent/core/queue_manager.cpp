@@ -49,6 +49,7 @@ Result<void> QueueManager::check_idle(const Queue& q) const {
   std::string_view doing;
   switch (it->second) {
     case Activity::starting: doing = "starting it"; break;
+    case Activity::moving: doing = "moving it to another CPU"; break;
     case Activity::freeing: doing = "freeing it (its frames are being delivered to its port)"; break;
   }
   return fail(Errc::invalid_state,
@@ -59,8 +60,7 @@ Result<Queue*> QueueManager::busy_queue(QueueId id, Activity doing) {
   auto q = mutable_queue(id);
   if (!q) return q;
   if (auto it = busy_.find(id); it == busy_.end() || it->second != doing)
-    return fail(Errc::invalid_state, fmt::format("queue {}: is not being {}", (*q)->name,
-                                                 doing == Activity::starting ? "started" : "freed"));
+    return fail(Errc::invalid_state, fmt::format("queue {}: that operation is not under way", (*q)->name));
   return q;
 }
 
@@ -322,19 +322,25 @@ Result<QueueManager::Freeing> QueueManager::begin_free(QueueId queue_id) {
   return freeing;
 }
 
-Result<DrainResult> QueueManager::finish_free(const Freeing& freeing, Result<DrainResult> drained) {
+// dma-stopped -> freeing -> undefined: the table's cells for a queue in
+// dma-stopped and freeing, which nothing else can change meanwhile.
+Result<void> QueueManager::release_resources(const Freeing& freeing) {
   auto q = busy_queue(freeing.queue, Activity::freeing);
   if (!q) return std::unexpected(q.error());
   Queue& queue = **q;
   ++dma_stopped_count_;
   if (events_) events_->dma_stopped(queue);
-  // dma-stopped -> freeing -> undefined: the table's cells for a queue in
-  // dma-stopped and freeing, which nothing else can change meanwhile.
-  auto freeing_state = apply(queue, QueueEvent::dma_stopped);
+  if (auto ok = apply(queue, QueueEvent::dma_stopped); !ok) return ok;
   if (freeing.must_drain) control_.stop_queue(queue.id);
-  auto freed = freeing_state ? apply(queue, QueueEvent::resources_freed) : freeing_state;
+  return {};
+}
+
+Result<DrainResult> QueueManager::finish_free(const Freeing& freeing, Result<DrainResult> drained) {
+  auto q = busy_queue(freeing.queue, Activity::freeing);
+  if (!q) return std::unexpected(q.error());
+  Queue& queue = **q;
   busy_.erase(queue.id);
-  if (!freed) return std::unexpected(freed.error());
+  if (auto freed = apply(queue, QueueEvent::resources_freed); !freed) return std::unexpected(freed.error());
   publish_while_freeing(queue);
   queue_ids_.release(queue.id);
   queues_.erase(queue.id);
@@ -342,7 +348,10 @@ Result<DrainResult> QueueManager::finish_free(const Freeing& freeing, Result<Dra
 }
 
 void QueueManager::discard(QueueId queue_id) {
-  if (auto freeing = begin_remove(queue_id)) (void)finish_free(*freeing, DrainResult{});
+  auto freeing = begin_remove(queue_id);
+  if (!freeing) return;
+  (void)release_resources(*freeing);
+  (void)finish_free(*freeing, DrainResult{});
 }
 
 // ---- operator conveniences -----------------------------------------------
@@ -434,7 +443,7 @@ Result<void> QueueManager::resume(QueueId queue_id) {
   return {};
 }
 
-Result<void> QueueManager::set_cpu(QueueId queue_id, unsigned cpu) {
+Result<bool> QueueManager::begin_move(QueueId queue_id, unsigned cpu) {
   auto q = idle_queue(queue_id);
   if (!q) return std::unexpected(q.error());
   Queue& queue = **q;
@@ -443,12 +452,24 @@ Result<void> QueueManager::set_cpu(QueueId queue_id, unsigned cpu) {
                                                  to_string(queue.state)));
   auto checked = placement_.check(cpu);
   if (!checked) return fail(checked.error().code, fmt::format("queue {}: {}", queue.name, checked.error().message));
-  if (cpu == queue.cpu) return {};
-  if (started(queue)) {
-    if (auto ok = control_.move_queue(queue.id, cpu); !ok) return ok;
+  if (cpu == queue.cpu) return false;
+  if (!started(queue)) {
+    ++generation_;
+    queue.cpu = cpu;
+    return false;
   }
+  if (auto ok = control_.move_queue(queue.id, cpu); !ok) return std::unexpected(ok.error());
+  busy_[queue_id] = Activity::moving;
+  return true;
+}
+
+Result<void> QueueManager::finish_move(QueueId queue_id, unsigned cpu, Result<void> moved) {
+  auto q = busy_queue(queue_id, Activity::moving);
+  if (!q) return std::unexpected(q.error());
+  busy_.erase(queue_id);
+  if (!moved) return moved;
   ++generation_;
-  queue.cpu = cpu;
+  (*q)->cpu = cpu;
   return {};
 }
 

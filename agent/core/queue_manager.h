@@ -61,15 +61,20 @@ class QueueManager {
   Result<QueueId> restore(const Queue& saved, const std::vector<Filter>& filters);
 
   // ---- operations that wait, in steps ----
-  // What an operation waits for (a drain, a port the kernel still releases)
-  // the caller awaits between its steps, on its event loop. Meanwhile the
-  // queue is busy: any other change to it is refused with invalid_state,
-  // saying what it is doing.
+  // What an operation waits for (a drain, a port the kernel still releases,
+  // a worker thread's answer) the caller awaits between its steps, on its
+  // event loop. Meanwhile the queue is busy: any other change to it is
+  // refused with invalid_state, saying what it is doing.
+
+  // Whether the dataplane's last start, move or stop of the queue has been
+  // answered by its worker (see QueueControl::change_settled).
+  Result<bool> change_settled(QueueId queue) { return control_.change_settled(queue); }
 
   // OID_RECEIVE_FILTER_QUEUE_ALLOCATION_COMPLETE: begin_start, then
   // try_start until it succeeds or fails for good (port_still_held() says
-  // to try again), then finish_start with the outcome: running (or paused,
-  // without filters) and published, or left as it was with last_error set.
+  // to try again), then once change_settled, finish_start with the outcome:
+  // running (or paused, without filters) and published, or left as it was
+  // with last_error set.
   Result<void> begin_start(QueueId queue);
   Result<void> try_start(QueueId queue);
   Result<void> finish_start(QueueId queue, Result<void> started);
@@ -78,16 +83,24 @@ class QueueManager {
     QueueId queue = 0;
     bool must_drain = false;  // it had sockets: what its rings hold goes to its port first
   };
+  // Another CPU: begin_move says whether the queue is being moved (it is
+  // started); if so, once change_settled, finish_move with the outcome.
+  Result<bool> begin_move(QueueId queue, unsigned cpu);
+  Result<void> finish_move(QueueId queue, unsigned cpu, Result<void> moved);
+
   // OID_RECEIVE_FILTER_FREE_QUEUE: DMA stopped (the classifier no longer
   // matches the queue). Then drain_probe() until the rings stay empty, then
-  // finish_free().
+  // release_resources(), then (once change_settled, if it had to be
+  // drained) finish_free().
   Result<Freeing> begin_free(QueueId queue);
   // Clears every filter (new frames take the default path), then begin_free.
   Result<Freeing> begin_remove(QueueId queue);
   // What the rings of a started queue hold now (the dataplane's probe).
   Result<DrainProbe> drain_probe(QueueId queue) { return control_.drain_probe(queue); }
-  // Indicates DMA stopped, releases the queue's resources and forgets it,
-  // whatever the drain's outcome; returns that outcome.
+  // Indicates DMA stopped and stops the queue in the dataplane, whatever the
+  // drain's outcome.
+  Result<void> release_resources(const Freeing& freeing);
+  // Forgets the queue; returns the drain's outcome.
   Result<DrainResult> finish_free(const Freeing& freeing, Result<DrainResult> drained);
 
   // Stops delivery to every queue without forgetting any: the classifier
@@ -105,7 +118,6 @@ class QueueManager {
   // awaits_completion(), is resumed by starting it.)
   Result<void> resume(QueueId queue);
   bool awaits_completion(QueueId queue) const;
-  Result<void> set_cpu(QueueId queue, unsigned cpu);
   Result<void> rename(QueueId queue, const std::string& name);
   Result<void> set_vm(QueueId queue, const std::string& vm);
 
@@ -137,7 +149,7 @@ class QueueManager {
   using FilterKey = std::tuple<std::string, MacAddress, std::uint16_t>;  // uplink, MAC, VLAN
 
   // What a busy queue is doing (see "operations that wait").
-  enum class Activity { starting, freeing };
+  enum class Activity { starting, moving, freeing };
 
   Result<Queue*> mutable_queue(QueueId id);
   // The queue, if no operation is under way on it.

@@ -79,17 +79,6 @@ Result<bool> Worker::settled(Ticket& ticket) {
   return false;
 }
 
-Result<void> Worker::wait(Result<Ticket> posted) {
-  if (!posted) return std::unexpected(posted.error());
-  posted->done_.wait_until(posted->deadline_);
-  while (true) {
-    auto done = settled(*posted);
-    if (!done) return std::unexpected(done.error());
-    if (*done) return {};
-    posted->done_.wait();
-  }
-}
-
 std::chrono::nanoseconds Worker::cpu_time() const {
   clockid_t clock{};
   timespec t{};

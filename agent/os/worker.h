@@ -63,9 +63,6 @@ class Worker {
   // nothing: after a failed add the worker never saw the queue, after a
   // failed remove it still serves it.
   Result<bool> settled(Ticket& ticket);
-  // Post, then wait until settled.
-  Result<void> add(ServicedQueue* queue) { return wait(post_add(queue)); }
-  Result<void> remove(ServicedQueue* queue) { return wait(post_remove(queue)); }
 
  private:
   struct Command {
@@ -84,7 +81,6 @@ class Worker {
   // Queues a command and wakes the worker.
   Posted post(Command::Kind kind, ServicedQueue* queue);
   Result<Ticket> submit(Command::Kind kind, ServicedQueue* queue);
-  Result<void> wait(Result<Ticket> posted);
   // Takes a command back if the worker has not taken it yet.
   bool withdraw(std::uint64_t id);
   void run(std::promise<Result<void>> started);

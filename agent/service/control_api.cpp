@@ -59,7 +59,6 @@ ControlApi::ControlApi(QueueManager& manager, const Telemetry& telemetry, FrameT
       {"caps", &ControlApi::caps},
       {"queue.list", &ControlApi::queue_list},
       {"queue.show", &ControlApi::queue_show},
-      {"queue.set", &ControlApi::queue_set},
       {"queue.pause", &ControlApi::queue_pause},
       {"filter.add", &ControlApi::filter_add},
       {"filter.list", &ControlApi::filter_list},
@@ -69,6 +68,7 @@ ControlApi::ControlApi(QueueManager& manager, const Telemetry& telemetry, FrameT
   };
   async_methods_ = {
       {"queue.add", &ControlApi::queue_add},
+      {"queue.set", &ControlApi::queue_set},
       {"queue.resume", &ControlApi::queue_resume},
       {"queue.del", &ControlApi::queue_del},
       {"migrate.drain", &ControlApi::migrate_drain},
@@ -216,40 +216,41 @@ Result<json> ControlApi::queue_show(const json& params) {
   return queue_view(**q, true);
 }
 
-Result<json> ControlApi::queue_set(const json& params) {
+boost::asio::awaitable<Result<json>> ControlApi::queue_set(const json& params) {
   const Params p(params);
-  if (auto ok = p.allow_only({"queue", "cpu", "name", "vm"}); !ok) return error_of(ok);
+  if (auto ok = p.allow_only({"queue", "cpu", "name", "vm"}); !ok) co_return error_of(ok);
   auto q = queue_param(params);
   auto cpu = p.optional_uint("cpu", 4095);
   auto name = p.optional_string("name");
   auto vm = p.optional_string("vm");
-  if (!q) return error_of(q);
-  if (!cpu) return error_of(cpu);
-  if (!name) return error_of(name);
-  if (!vm) return error_of(vm);
-  if (!*cpu && !*name && !*vm) return fail(Errc::invalid_argument, "nothing to change: give cpu, name or vm");
+  if (!q) co_return error_of(q);
+  if (!cpu) co_return error_of(cpu);
+  if (!name) co_return error_of(name);
+  if (!vm) co_return error_of(vm);
+  if (!*cpu && !*name && !*vm) co_return fail(Errc::invalid_argument, "nothing to change: give cpu, name or vm");
   const QueueId id = (*q)->id;
   // Check every change before making any, so that a refusal changes nothing.
   if (*name) {
-    if (auto ok = check_queue_name(**name); !ok) return error_of(ok);
+    if (auto ok = check_queue_name(**name); !ok) co_return error_of(ok);
     for (const Queue* other : manager_.queues())
       if (other->id != id && other->name == **name)
-        return fail(Errc::conflict, fmt::format("queue {}: the name {} is already used by queue {}", (*q)->name,
+        co_return fail(Errc::conflict, fmt::format("queue {}: the name {} is already used by queue {}", (*q)->name,
                                                 **name, other->id));
   }
   if (*vm) {
-    if (auto ok = check_vm_name(**vm); !ok) return error_of(ok);
+    if (auto ok = check_vm_name(**vm); !ok) co_return error_of(ok);
   }
   if (*cpu) {
-    if (auto ok = manager_.set_cpu(id, static_cast<unsigned>(**cpu)); !ok) return error_of(ok);
+    const unsigned new_cpu = static_cast<unsigned>(**cpu);
+    if (auto ok = co_await operations_.set_cpu(id, new_cpu); !ok) co_return error_of(ok);
   }
   if (*name) {
-    if (auto ok = manager_.rename(id, **name); !ok) return error_of(ok);
+    if (auto ok = manager_.rename(id, **name); !ok) co_return error_of(ok);
   }
   if (*vm) {
-    if (auto ok = manager_.set_vm(id, **vm); !ok) return error_of(ok);
+    if (auto ok = manager_.set_vm(id, **vm); !ok) co_return error_of(ok);
   }
-  return queue_view(*manager_.queue(id), true);
+  co_return queue_view(*manager_.queue(id), true);
 }
 
 Result<json> ControlApi::queue_pause(const json& params) {

@@ -1,7 +1,7 @@
 // The control API's methods: each takes the request's params and returns a
 // JSON result or a refusal. Runs on the agent's single control thread; the
-// methods that wait (drains, ports the kernel still releases) await on its
-// loop.
+// methods that wait (drains, ports the kernel still releases, workers'
+// answers) await on its loop.
 #pragma once
 
 #include <utility>  // Boost 1.74's awaitable.hpp uses std::exchange without it
@@ -51,7 +51,7 @@ class ControlApi {
   boost::asio::awaitable<Result<nlohmann::json>> queue_add(const nlohmann::json& params);
   Result<nlohmann::json> queue_list(const nlohmann::json& params);
   Result<nlohmann::json> queue_show(const nlohmann::json& params);
-  Result<nlohmann::json> queue_set(const nlohmann::json& params);
+  boost::asio::awaitable<Result<nlohmann::json>> queue_set(const nlohmann::json& params);
   Result<nlohmann::json> queue_pause(const nlohmann::json& params);
   boost::asio::awaitable<Result<nlohmann::json>> queue_resume(const nlohmann::json& params);
   boost::asio::awaitable<Result<nlohmann::json>> queue_del(const nlohmann::json& params);

@@ -25,8 +25,10 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr auto kUplinkCheckPeriod = std::chrono::seconds(1);
-// At shutdown, requests under way get their drain's limit and this much more.
-constexpr auto kAnswerMargin = std::chrono::seconds(1);
+// At shutdown, longer than any request under way takes: a drain
+// (QueueLimits::drain_timeout) and a worker's answer, or the three answers of
+// a move that fails (os::Worker::kCommandTimeout each).
+constexpr auto kRequestsAtShutdown = std::chrono::seconds(20);
 
 std::string host_name() {
   char name[256] = {};
@@ -260,7 +262,7 @@ asio::awaitable<void> Daemon::shutdown() {
   watchdog_timer_.cancel();
   // A request under way (a queue.del's drain) ends first, so that its
   // change is saved and answered.
-  co_await server_->wait_until_answered(manager_->limits().drain_timeout + kAnswerMargin);
+  co_await server_->wait_until_answered(kRequestsAtShutdown);
   // New frames take the default path; what the queues hold is delivered.
   QueueOperations operations(*manager_);
   const std::vector<Error> errors = co_await operations.quiesce();

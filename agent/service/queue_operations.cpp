@@ -4,6 +4,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <algorithm>
 #include <optional>
 
 #include <fmt/format.h>
@@ -40,6 +41,7 @@ asio::awaitable<Result<void>> QueueOperations::restore(const Queue& saved, const
 asio::awaitable<Result<void>> QueueOperations::start(QueueId queue) {
   if (auto begun = manager_.begin_start(queue); !begun) co_return begun;
   auto started = co_await bind(queue);
+  if (started) started = co_await settle(queue);
   co_return manager_.finish_start(queue, std::move(started));
 }
 
@@ -55,11 +57,21 @@ asio::awaitable<Result<void>> QueueOperations::bind(QueueId queue) {
   }
 }
 
+asio::awaitable<Result<void>> QueueOperations::set_cpu(QueueId queue, unsigned cpu) {
+  auto moving = manager_.begin_move(queue, cpu);
+  if (!moving) co_return std::unexpected(moving.error());
+  if (!*moving) co_return Result<void>{};
+  auto moved = co_await settle(queue);
+  co_return manager_.finish_move(queue, cpu, std::move(moved));
+}
+
 asio::awaitable<Result<DrainResult>> QueueOperations::remove(QueueId queue) {
   auto freeing = manager_.begin_remove(queue);
   if (!freeing) co_return std::unexpected(freeing.error());
   Result<DrainResult> drained = DrainResult{};
   if (freeing->must_drain) drained = co_await drain(queue);
+  // A stop never fails: a queue whose worker does not let go is freed later.
+  if (manager_.release_resources(*freeing) && freeing->must_drain) (void)co_await settle(queue);
   co_return manager_.finish_free(*freeing, std::move(drained));
 }
 
@@ -99,6 +111,20 @@ asio::awaitable<Result<DrainResult>> QueueOperations::drain(QueueId queue) {
     timer.expires_after(timing_.drain_poll);
     boost::system::error_code ec;
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+asio::awaitable<Result<void>> QueueOperations::settle(QueueId queue) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  auto interval = timing_.settle_poll_first;
+  while (true) {
+    auto settled = manager_.change_settled(queue);
+    if (!settled) co_return std::unexpected(settled.error());
+    if (*settled) co_return Result<void>{};
+    timer.expires_after(interval);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    interval = std::min(interval * 2, timing_.settle_poll_max);
   }
 }
 

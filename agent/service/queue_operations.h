@@ -1,5 +1,5 @@
 // The queue operations that wait (for a queue's drain, for a port the kernel
-// still releases), run on the control loop: each awaits between
+// still releases, for a worker thread's answer), run on the control loop: each awaits between
 // QueueManager's steps on an Asio timer, so that the loop serves other
 // requests and /metrics meanwhile.
 #pragma once
@@ -27,6 +27,10 @@ struct OperationTiming {
   std::chrono::microseconds port_retry{1000};
   // ...for at most this long.
   std::chrono::milliseconds port_retry_limit{1000};
+  // A worker's answer is polled after this long, then less and less often
+  // up to the second value (a command it does not take times out on its own).
+  std::chrono::microseconds settle_poll_first{50};
+  std::chrono::microseconds settle_poll_max{5000};
 };
 
 class QueueOperations {
@@ -42,6 +46,8 @@ class QueueOperations {
   // Re-creates a saved queue with its ids. One that cannot start (its port
   // is gone, say) stays allocated with last_error set, for the operator.
   boost::asio::awaitable<Result<void>> restore(const Queue& saved, const std::vector<Filter>& filters);
+  // Moves a queue to another CPU (its worker's).
+  boost::asio::awaitable<Result<void>> set_cpu(QueueId queue, unsigned cpu);
   // Clears every filter of the queue (new frames take the default path),
   // delivers what it holds, then frees it.
   boost::asio::awaitable<Result<DrainResult>> remove(QueueId queue);
@@ -54,6 +60,8 @@ class QueueOperations {
   // Tries until the port is free or port_retry_limit has passed.
   boost::asio::awaitable<Result<void>> bind(QueueId queue);
   boost::asio::awaitable<Result<DrainResult>> drain(QueueId queue);
+  // Until a worker has answered the dataplane's last change to the queue.
+  boost::asio::awaitable<Result<void>> settle(QueueId queue);
 
   QueueManager& manager_;
   OperationTiming timing_;

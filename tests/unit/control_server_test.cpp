@@ -30,6 +30,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -38,6 +39,8 @@
 #include <fmt/format.h>
 
 #include "api/client.h"
+#include "os/serviced_queue.h"
+#include "os/worker.h"
 #include "service/control_server.h"
 #include "unit/fake_dataplane.h"
 #include "unit/service_temp_dir.h"
@@ -587,6 +590,142 @@ TEST_F(ControlServerTest, StopClosesIdleConnectionsAndLetsARequestUnderWayBeAnsw
   const auto deadline = std::chrono::steady_clock::now() + 5s;
   while (!answered && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
   EXPECT_TRUE(answered);
+}
+
+// ---- a worker that does not answer -------------------------------------------
+
+// Which queues a worker may touch; one it serves after it was freed is
+// counted (and caught by AddressSanitizer in the sanitizer build).
+struct Liveness {
+  std::mutex lock;
+  std::set<const void*> alive;
+  std::atomic<int> serviced_after_free{0};
+};
+
+// A queue a real worker serves; hold() makes its next service() call keep
+// the worker (which then takes no command) until release().
+class TrackedQueue final : public os::ServicedQueue {
+ public:
+  explicit TrackedQueue(Liveness& liveness) : liveness_(liveness) {
+    std::lock_guard lock(liveness_.lock);
+    liveness_.alive.insert(this);
+  }
+  ~TrackedQueue() override {
+    std::lock_guard lock(liveness_.lock);
+    liveness_.alive.erase(this);
+  }
+  os::ServiceRound service() override {
+    {
+      std::lock_guard lock(liveness_.lock);
+      if (!liveness_.alive.contains(this)) {
+        ++liveness_.serviced_after_free;
+        return {};
+      }
+    }
+    ++services;
+    std::unique_lock lock(gate_lock_);
+    if (hold_) {
+      held_ = true;
+      gate_.notify_all();
+      gate_.wait_for(lock, 30s, [this] { return !hold_; });  // bounded, whatever the test does
+      held_ = false;
+    }
+    return {};
+  }
+  std::vector<int> poll_fds() const override { return {}; }
+  bool awaiting_port() const override { return false; }
+  void set_worker_tid(int) override {}
+
+  bool hold() {
+    std::unique_lock lock(gate_lock_);
+    hold_ = true;
+    return gate_.wait_for(lock, 5s, [this] { return held_; });
+  }
+  void release() {
+    std::lock_guard lock(gate_lock_);
+    hold_ = false;
+    gate_.notify_all();
+  }
+  std::atomic<unsigned> services{0};
+
+ private:
+  Liveness& liveness_;
+  std::mutex gate_lock_;
+  std::condition_variable gate_;
+  bool hold_ = false, held_ = false;
+};
+
+Result<void> settle(os::Worker& worker, Result<os::Worker::Ticket> posted) {
+  if (!posted) return std::unexpected(posted.error());
+  for (auto settled = worker.settled(*posted);; settled = worker.settled(*posted)) {
+    if (!settled) return std::unexpected(settled.error());
+    if (*settled) return {};
+    std::this_thread::sleep_for(1ms);
+  }
+}
+
+TEST_F(ControlServerTest, AWorkerThatDoesNotAnswerHoldsUpOnlyItsRequestAndItsCommandIsTakenBack) {
+  auto started = os::Worker::start(0, 3000ms);
+  ASSERT_TRUE(started) << started.error().message;
+  std::unique_ptr<os::Worker> worker = std::move(*started);
+  Liveness liveness;
+  TrackedQueue busy(liveness);
+  ASSERT_TRUE(settle(*worker, worker->post_add(&busy)));
+  ASSERT_TRUE(busy.hold()) << "the worker did not serve the queue that holds it";
+
+  // The dataplane's side of starting web1: its path goes to the worker.
+  std::unique_ptr<TrackedQueue> path;
+  std::optional<os::Worker::Ticket> ticket;
+  dp.on_start = [&](const QueueSpec&) -> Result<void> {
+    path = std::make_unique<TrackedQueue>(liveness);
+    auto posted = worker->post_add(path.get());
+    if (!posted) return std::unexpected(posted.error());
+    ticket.emplace(std::move(*posted));
+    return {};
+  };
+  dp.on_settle = [&](QueueId id) -> Result<bool> {
+    if (!ticket) return true;
+    auto settled = worker->settled(*ticket);
+    if (settled && !*settled) return false;
+    ticket.reset();
+    if (settled) return true;
+    path.reset();  // withdrawn: nothing queued for the worker points to it
+    dp.started.erase(id);
+    return std::unexpected(settled.error());
+  };
+  start();
+
+  RawClient adding(socket_path());
+  ASSERT_TRUE(adding.connected());
+  adding.send(api::encode(api::Request{11, "queue.add", web_queue("web1", "port1", "52:54:00:aa:bb:01")}));
+  api::Client other(socket_path(), 5s);
+  ASSERT_TRUE(shows_state(other, "web1", "set")) << "the queue was not allocated";
+  auto status = other.call("status");
+  ASSERT_TRUE(status) << status.error().error.message;
+  EXPECT_FALSE(adding.read_line(20ms)) << "queue.add answered before the worker's deadline";
+
+  const auto reply = decoded(adding.read_line(10s));
+  EXPECT_EQ(reply.id, 11u);
+  ASSERT_TRUE(reply.error);
+  EXPECT_EQ(reply.error->code, Errc::timeout);
+  EXPECT_EQ(reply.error->message, "queue web1: the worker of CPU 0 did not answer within 3000 ms; nothing changed");
+  on_io([&] { EXPECT_EQ(path, nullptr) << "the path handed to the worker was not freed"; });
+  status = other.call("status");
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->at("queues"), 0) << "queue.add left something behind";
+
+  busy.release();
+  const unsigned before = busy.services;
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (busy.services < before + 3 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
+  EXPECT_GE(busy.services, before + 3) << "the worker did not run again";
+  EXPECT_EQ(liveness.serviced_after_free, 0) << "the worker served the freed path";
+  EXPECT_EQ(worker->queue_count(), 1u);
+  on_io([&] {
+    dp.on_start = nullptr;
+    dp.on_settle = nullptr;
+  });
+  EXPECT_TRUE(settle(*worker, worker->post_remove(&busy)));
 }
 
 TEST_F(ControlServerTest, StaleSocketFileIsReplaced) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cerrno>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -44,11 +45,24 @@ class FakeDataplane : public Dataplane {
     return {};
   }
 
+  // What the tests put between the dataplane and a worker (none by
+  // default: every change settles at once).
+  std::function<Result<void>(const QueueSpec&)> on_start;
+  std::function<Result<bool>(QueueId)> on_settle;
+
+  Result<bool> change_settled(QueueId queue) override {
+    if (auto e = injected("change_settled")) return std::unexpected(e->error());
+    return on_settle ? on_settle(queue) : true;
+  }
+
   Result<void> start_queue(const QueueSpec& spec) override {
     if (auto e = injected("start_queue")) return *e;
     if (port_busy_starts != 0) {
       if (port_busy_starts > 0) --port_busy_starts;
       return std::unexpected(system_error(EBUSY, "creating the AF_XDP transmit socket on port " + spec.port));
+    }
+    if (on_start) {
+      if (auto ok = on_start(spec); !ok) return ok;
     }
     started[spec.id] = spec;
     delivered[spec.id] = 0;

@@ -44,10 +44,24 @@ class QueueManagerTest : public ::testing::Test {
   }
   QueueState state_of(QueueId id) const { return manager.queue(id)->state; }
 
-  // The service's start, without its retries.
+  // The service's steps, without its timers (the fake's workers answer at once).
+  Result<void> settle(QueueId id) {
+    auto settled = manager.change_settled(id);
+    if (!settled) return std::unexpected(settled.error());
+    EXPECT_TRUE(*settled);
+    return {};
+  }
   Result<void> complete(QueueId id) {
     if (auto begun = manager.begin_start(id); !begun) return begun;
-    return manager.finish_start(id, manager.try_start(id));
+    auto started = manager.try_start(id);
+    if (started) started = settle(id);
+    return manager.finish_start(id, started);
+  }
+  Result<void> set_cpu(QueueId id, unsigned cpu) {
+    auto moving = manager.begin_move(id, cpu);
+    if (!moving) return std::unexpected(moving.error());
+    if (!*moving) return {};
+    return manager.finish_move(id, cpu, settle(id));
   }
   Result<QueueId> create(const QueueParams& p, const std::vector<FilterMatch>& filters) {
     auto id = manager.prepare(p, filters);
@@ -78,6 +92,7 @@ class QueueManagerTest : public ::testing::Test {
         }
       }
     }
+    if (manager.release_resources(*freeing) && freeing->must_drain) (void)settle(freeing->queue);
     return manager.finish_free(*freeing, drained);
   }
   Result<DrainResult> free(QueueId id) { return finish(manager.begin_free(id)); }
@@ -278,7 +293,7 @@ TEST_F(QueueManagerTest, WhileAQueueDrainsEveryOtherChangeToItIsRefusedSayingWha
       complete(id),
       manager.pause(id),
       manager.resume(id),
-      manager.set_cpu(id, 1),
+      outcome(manager.begin_move(id, 1)),
       manager.rename(id, "web9"),
       manager.set_vm(id, "vm9"),
       outcome(manager.begin_free(id)),
@@ -304,6 +319,7 @@ TEST_F(QueueManagerTest, AFailedDrainStillFreesTheQueueAndReportsTheFailure) {
   auto id = *create(params("web1", "port1"), {});
   auto freeing = manager.begin_free(id);
   ASSERT_TRUE(freeing);
+  ASSERT_TRUE(manager.release_resources(*freeing));
   auto freed = manager.finish_free(*freeing, fail(Errc::timeout, "too slow"));
   ASSERT_FALSE(freed);
   EXPECT_EQ(freed.error().message, "too slow");
@@ -423,16 +439,16 @@ TEST_F(QueueManagerTest, PauseAndResumeRefuseQueuesThatCannotRun) {
 
 TEST_F(QueueManagerTest, CpuChangesAreValidatedAndMoveAStartedQueue) {
   auto id = *create(params("web1", "port1", 0u), {match("52:54:00:00:00:01")});
-  auto bad = manager.set_cpu(id, 5);
+  auto bad = set_cpu(id, 5);
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message.find("CPU 5 is not online"), std::string::npos);
   EXPECT_EQ(manager.queue(id)->cpu, 0u);
-  ASSERT_TRUE(manager.set_cpu(id, 1));
+  ASSERT_TRUE(set_cpu(id, 1));
   EXPECT_EQ(manager.queue(id)->cpu, 1u);
   EXPECT_EQ(dp.started.at(id).cpu, 1u);
 
   dp.fail_next.insert("move_queue");
-  EXPECT_FALSE(manager.set_cpu(id, 0));
+  EXPECT_FALSE(set_cpu(id, 0));
   EXPECT_EQ(manager.queue(id)->cpu, 1u) << "a failed move leaves the queue where it was";
 }
 
