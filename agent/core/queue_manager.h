@@ -1,7 +1,9 @@
 // The agent's queues and filters: NDIS operations (allocate, set and clear
 // filters, complete, free) checked against the state machine, plus the
-// operator's one-step conveniences. Owns the records; drives the dataplane
-// through the QueueControl seam. Every refused request changes nothing.
+// operator's conveniences. Owns the records; drives the dataplane through the
+// QueueControl seam and never waits for it: what must wait (a drain, a
+// worker's answer) is split into steps that the caller awaits between.
+// Every refused request changes nothing.
 #pragma once
 
 #include <chrono>
@@ -79,15 +81,15 @@ class QueueManager {
   Result<void> try_start(QueueId queue);
   Result<void> finish_start(QueueId queue, Result<void> started);
 
-  struct Freeing {
-    QueueId queue = 0;
-    bool must_drain = false;  // it had sockets: what its rings hold goes to its port first
-  };
   // Another CPU: begin_move says whether the queue is being moved (it is
   // started); if so, once change_settled, finish_move with the outcome.
   Result<bool> begin_move(QueueId queue, unsigned cpu);
   Result<void> finish_move(QueueId queue, unsigned cpu, Result<void> moved);
 
+  struct Freeing {
+    QueueId queue = 0;
+    bool must_drain = false;  // it had sockets: what its rings hold goes to its port first
+  };
   // OID_RECEIVE_FILTER_FREE_QUEUE: DMA stopped (the classifier no longer
   // matches the queue). Then drain_probe() until the rings stay empty, then
   // release_resources(), then (once change_settled, if it had to be
