@@ -2,6 +2,7 @@
 // starts, publishes, moves, drains and stops queues and installs filters.
 #pragma once
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -25,11 +26,24 @@ struct QueueSpec {
   VlanMode vlan_mode = VlanMode::trunk;
 };
 
+// What a look at a stopping queue finds; the caller decides when the drain
+// is over (the rings have stayed empty for a while) or has taken too long.
+struct DrainProbe {
+  bool rings_empty = true;      // RX rings empty and nothing in flight to the port
+  std::uint64_t delivered = 0;  // frames the queue has delivered to its port so far
+  QueueStats stats;             // the queue's counters now
+};
+
 struct DrainResult {
   std::uint64_t frames = 0;  // delivered to the port during the drain
   std::chrono::microseconds duration{0};
   QueueStats final_stats;    // the queue's counters once drained
 };
+
+// start_queue's refusal while the kernel still releases the port's previous
+// socket: it frees that socket's buffers from a workqueue, a few
+// milliseconds after a queue on the port was stopped.
+inline bool port_still_held(const Error& error) { return error.sys_errno == EBUSY; }
 
 class QueueControl {
  public:
@@ -39,8 +53,16 @@ class QueueControl {
   virtual std::vector<std::string> uplink_names() const = 0;
   virtual Result<void> check_port(std::string_view port) const = 0;
 
+  // start_queue, move_queue and stop_queue hand the queue to a worker thread
+  // or take it from one, and return before the worker has answered: the
+  // caller polls change_settled(queue) until it is true, or an error (the
+  // change failed, having changed nothing). A stop never fails: a queue
+  // whose worker does not let go is freed once it does.
+  virtual Result<bool> change_settled(QueueId queue) = 0;
+
   // ALLOCATION_COMPLETE: one socket per uplink rx queue in the queue's XSKMAP
-  // slots, served by the worker on spec.cpu.
+  // slots, served by the worker on spec.cpu. Fails having changed nothing;
+  // port_still_held(error) says to try again shortly.
   virtual Result<void> start_queue(const QueueSpec& spec) = 0;
   // The queue as the classifier sees it; only `running` receives frames.
   virtual Result<void> publish_queue_state(const QueueSpec& spec, vmq_queue_state state) = 0;
@@ -50,9 +72,9 @@ class QueueControl {
   virtual Result<void> remove_filter(std::string_view uplink, const FilterMatch& match) = 0;
   // Moves the queue's processing to another CPU without losing a frame.
   virtual Result<void> move_queue(QueueId queue, unsigned cpu) = 0;
-  // Stop DMA: waits until every frame the classifier put in the queue's
-  // rings has been handed to the port (bounded by `timeout`).
-  virtual Result<DrainResult> drain_queue(QueueId queue, std::chrono::milliseconds timeout) = 0;
+  // Stop DMA: what the queue's rings hold now. Never waits: the caller
+  // probes again until the rings stay empty.
+  virtual Result<DrainProbe> drain_probe(QueueId queue) = 0;
   // Closes the queue's sockets and forgets it (the id may then be reused:
   // start_queue zeroes its counters).
   virtual void stop_queue(QueueId queue) = 0;

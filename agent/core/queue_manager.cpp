@@ -36,6 +36,34 @@ Result<Queue*> QueueManager::mutable_queue(QueueId id) {
   return &it->second;
 }
 
+Result<Queue*> QueueManager::idle_queue(QueueId id) {
+  auto q = mutable_queue(id);
+  if (!q) return q;
+  if (auto ok = check_idle(**q); !ok) return std::unexpected(ok.error());
+  return q;
+}
+
+Result<void> QueueManager::check_idle(const Queue& q) const {
+  auto it = busy_.find(q.id);
+  if (it == busy_.end()) return {};
+  std::string_view doing;
+  switch (it->second) {
+    case Activity::starting: doing = "starting it"; break;
+    case Activity::moving: doing = "moving it to another CPU"; break;
+    case Activity::freeing: doing = "freeing it (its frames are being delivered to its port)"; break;
+  }
+  return fail(Errc::invalid_state,
+              fmt::format("queue {}: busy: another request is {}; try again once it has been answered", q.name, doing));
+}
+
+Result<Queue*> QueueManager::busy_queue(QueueId id, Activity doing) {
+  auto q = mutable_queue(id);
+  if (!q) return q;
+  if (auto it = busy_.find(id); it == busy_.end() || it->second != doing)
+    return fail(Errc::invalid_state, fmt::format("queue {}: that operation is not under way", (*q)->name));
+  return q;
+}
+
 Result<const Queue*> QueueManager::find(std::string_view name_or_id) const {
   QueueId id = 0;
   auto [end, ec] = std::from_chars(name_or_id.data(), name_or_id.data() + name_or_id.size(), id);
@@ -175,7 +203,7 @@ Result<QueueId> QueueManager::allocate(const QueueParams& params, std::optional<
 }
 
 Result<FilterId> QueueManager::set_filter(QueueId queue_id, const FilterMatch& match, std::optional<FilterId> id) {
-  auto q = mutable_queue(queue_id);
+  auto q = idle_queue(queue_id);
   if (!q) return std::unexpected(q.error());
   Queue& queue = **q;
   auto next = check_transition(queue, QueueEvent::set_filter);
@@ -214,6 +242,7 @@ Result<void> QueueManager::clear_filter(FilterId filter_id) {
   if (it == filters_.end()) return fail(Errc::not_found, fmt::format("no filter with id {}", filter_id));
   const Filter f = it->second;
   Queue& queue = queues_.at(f.queue);
+  if (auto ok = check_idle(queue); !ok) return ok;
   const auto event = queue.filters.size() == 1 ? QueueEvent::clear_last_filter : QueueEvent::clear_filter;
   // Clearing the filters of an operator-paused queue is allowed: it is
   // paused for the classifier, running for the state machine.
@@ -233,16 +262,38 @@ Result<void> QueueManager::clear_filter(FilterId filter_id) {
   return {};
 }
 
-Result<void> QueueManager::complete(QueueId queue_id) {
-  auto q = mutable_queue(queue_id);
+bool QueueManager::awaits_completion(QueueId queue_id) const {
+  const Queue* q = queue(queue_id);
+  return q && (q->state == QueueState::allocated || q->state == QueueState::set);
+}
+
+Result<void> QueueManager::begin_start(QueueId queue_id) {
+  auto q = idle_queue(queue_id);
+  if (!q) return std::unexpected(q.error());
+  if (auto next = check_transition(**q, QueueEvent::allocation_complete); !next) return std::unexpected(next.error());
+  busy_[queue_id] = Activity::starting;
+  return {};
+}
+
+Result<void> QueueManager::try_start(QueueId queue_id) {
+  auto q = busy_queue(queue_id, Activity::starting);
+  if (!q) return std::unexpected(q.error());
+  return control_.start_queue(spec_of(**q));
+}
+
+Result<void> QueueManager::finish_start(QueueId queue_id, Result<void> started) {
+  auto q = busy_queue(queue_id, Activity::starting);
   if (!q) return std::unexpected(q.error());
   Queue& queue = **q;
+  busy_.erase(queue_id);
+  if (!started) {
+    queue.last_error = started.error().message;
+    Error error = started.error();
+    error.message = fmt::format("queue {}: {}", queue.name, error.message);
+    return std::unexpected(error);
+  }
   auto next = check_transition(queue, QueueEvent::allocation_complete);
   if (!next) return std::unexpected(next.error());
-  if (auto ok = control_.start_queue(spec_of(queue)); !ok) {
-    queue.last_error = ok.error().message;
-    return fail(ok.error().code, fmt::format("queue {}: {}", queue.name, ok.error().message));
-  }
   queue.last_error.clear();
   enter(queue, *next);
   return publish(queue);
@@ -252,8 +303,8 @@ void QueueManager::publish_while_freeing(const Queue& queue) {
   if (auto ok = publish(queue); !ok && events_) events_->publish_failed(queue, ok.error());
 }
 
-Result<DrainResult> QueueManager::free(QueueId queue_id) {
-  auto q = mutable_queue(queue_id);
+Result<QueueManager::Freeing> QueueManager::begin_free(QueueId queue_id) {
+  auto q = idle_queue(queue_id);
   if (!q) return std::unexpected(q.error());
   Queue& queue = **q;
   if (!queue.filters.empty())
@@ -262,66 +313,73 @@ Result<DrainResult> QueueManager::free(QueueId queue_id) {
   auto next = check_transition(queue, QueueEvent::free);
   if (!next) return std::unexpected(next.error());
 
-  const bool had_resources = started(queue);
+  const Freeing freeing{queue.id, started(queue)};
   enter(queue, *next);  // DMA stopped: the classifier stops matching the queue
+  busy_[queue.id] = Activity::freeing;
   // The queue has no filters left, so no frame can reach it whatever the
   // classifier's copy of its state says: a failed write is reported, not fatal.
   publish_while_freeing(queue);
-  DrainResult drained;
-  std::optional<Error> drain_error;
-  if (had_resources) {
-    auto result = control_.drain_queue(queue.id, limits_.drain_timeout);
-    if (result)
-      drained = *result;
-    else
-      drain_error = result.error();
-  }
+  return freeing;
+}
+
+// dma-stopped -> freeing -> undefined: the table's cells for a queue in
+// dma-stopped and freeing, which nothing else can change meanwhile.
+Result<void> QueueManager::release_resources(const Freeing& freeing) {
+  auto q = busy_queue(freeing.queue, Activity::freeing);
+  if (!q) return std::unexpected(q.error());
+  Queue& queue = **q;
   ++dma_stopped_count_;
   if (events_) events_->dma_stopped(queue);
-  // dma-stopped -> freeing -> undefined: the table's cells for a queue in
-  // dma-stopped and freeing, which nothing else can change meanwhile.
-  auto freeing = apply(queue, QueueEvent::dma_stopped);
-  if (had_resources) control_.stop_queue(queue.id);
-  auto freed = freeing ? apply(queue, QueueEvent::resources_freed) : freeing;
-  if (!freed) return std::unexpected(freed.error());
+  if (auto ok = apply(queue, QueueEvent::dma_stopped); !ok) return ok;
+  if (freeing.must_drain) control_.stop_queue(queue.id);
+  return {};
+}
+
+Result<DrainResult> QueueManager::finish_free(const Freeing& freeing, Result<DrainResult> drained) {
+  auto q = busy_queue(freeing.queue, Activity::freeing);
+  if (!q) return std::unexpected(q.error());
+  Queue& queue = **q;
+  busy_.erase(queue.id);
+  if (auto freed = apply(queue, QueueEvent::resources_freed); !freed) return std::unexpected(freed.error());
   publish_while_freeing(queue);
   queue_ids_.release(queue.id);
-  queues_.erase(queue_id);
-  if (drain_error) return std::unexpected(*drain_error);
+  queues_.erase(queue.id);
   return drained;
+}
+
+void QueueManager::discard(QueueId queue_id) {
+  auto freeing = begin_remove(queue_id);
+  if (!freeing) return;
+  (void)release_resources(*freeing);
+  (void)finish_free(*freeing, DrainResult{});
 }
 
 // ---- operator conveniences -----------------------------------------------
 
-std::vector<Error> QueueManager::quiesce() {
-  std::vector<Error> errors;
+std::vector<QueueId> QueueManager::begin_quiesce(std::vector<Error>& errors) {
+  std::vector<QueueId> started_queues;
   for (auto& [id, q] : queues_) {
     if (!started(q)) continue;
     if (auto ok = control_.publish_queue_state(spec_of(q), VMQ_QUEUE_PAUSED); !ok) errors.push_back(ok.error());
+    started_queues.push_back(id);
   }
-  for (auto& [id, q] : queues_) {
-    if (!started(q)) continue;
-    if (auto ok = control_.drain_queue(id, limits_.drain_timeout); !ok) errors.push_back(ok.error());
-  }
-  return errors;
+  return started_queues;
 }
 
-Result<QueueId> QueueManager::create(const QueueParams& params, const std::vector<FilterMatch>& matches) {
+Result<QueueId> QueueManager::prepare(const QueueParams& params, const std::vector<FilterMatch>& matches) {
   auto id = allocate(params);
   if (!id) return id;
-  auto undo = [&](const Error& error) -> Result<QueueId> {
-    (void)remove(*id);
-    return std::unexpected(error);
-  };
   for (const FilterMatch& m : matches) {
-    if (auto f = set_filter(*id, m); !f) return undo(f.error());
+    if (auto f = set_filter(*id, m); !f) {
+      discard(*id);
+      return std::unexpected(f.error());
+    }
   }
-  if (auto ok = complete(*id); !ok) return undo(ok.error());
   return id;
 }
 
-Result<DrainResult> QueueManager::remove(QueueId queue_id) {
-  auto q = mutable_queue(queue_id);
+Result<QueueManager::Freeing> QueueManager::begin_remove(QueueId queue_id) {
+  auto q = idle_queue(queue_id);
   if (!q) return std::unexpected(q.error());
   if (!parameters_accessible((*q)->state))
     return fail(Errc::invalid_state,
@@ -330,26 +388,24 @@ Result<DrainResult> QueueManager::remove(QueueId queue_id) {
   for (auto it = filters.rbegin(); it != filters.rend(); ++it) {
     if (auto ok = clear_filter(*it); !ok) return std::unexpected(ok.error());
   }
-  return free(queue_id);
+  return begin_free(queue_id);
 }
 
-Result<void> QueueManager::restore(const Queue& saved, const std::vector<Filter>& filters) {
+Result<QueueId> QueueManager::restore(const Queue& saved, const std::vector<Filter>& filters) {
   const QueueParams params{saved.name, saved.vm, saved.uplink, saved.port, saved.cpu, saved.frames, saved.vlan_mode};
   auto id = allocate(params, saved.id);
-  if (!id) return std::unexpected(id.error());
+  if (!id) return id;
   for (const Filter& f : filters) {
     if (auto ok = set_filter(*id, f.match, f.id); !ok) {
-      (void)remove(*id);
+      discard(*id);
       return std::unexpected(ok.error());
     }
   }
-  if (auto ok = complete(*id); !ok) return {};  // kept, with last_error, for the operator to see
-  if (saved.paused_by_operator && !filters.empty()) return pause(*id);
-  return {};
+  return id;
 }
 
 Result<void> QueueManager::pause(QueueId queue_id) {
-  auto q = mutable_queue(queue_id);
+  auto q = idle_queue(queue_id);
   if (!q) return std::unexpected(q.error());
   Queue& queue = **q;
   if (queue.state != QueueState::running)
@@ -368,10 +424,9 @@ Result<void> QueueManager::pause(QueueId queue_id) {
 }
 
 Result<void> QueueManager::resume(QueueId queue_id) {
-  auto q = mutable_queue(queue_id);
+  auto q = idle_queue(queue_id);
   if (!q) return std::unexpected(q.error());
   Queue& queue = **q;
-  if (queue.state == QueueState::allocated || queue.state == QueueState::set) return complete(queue_id);
   if (queue.state == QueueState::paused)
     return fail(Errc::invalid_state, fmt::format("queue {}: has no filters: add one to make it run", queue.name));
   if (queue.state != QueueState::running)
@@ -388,8 +443,8 @@ Result<void> QueueManager::resume(QueueId queue_id) {
   return {};
 }
 
-Result<void> QueueManager::set_cpu(QueueId queue_id, unsigned cpu) {
-  auto q = mutable_queue(queue_id);
+Result<bool> QueueManager::begin_move(QueueId queue_id, unsigned cpu) {
+  auto q = idle_queue(queue_id);
   if (!q) return std::unexpected(q.error());
   Queue& queue = **q;
   if (!parameters_accessible(queue.state))
@@ -397,17 +452,29 @@ Result<void> QueueManager::set_cpu(QueueId queue_id, unsigned cpu) {
                                                  to_string(queue.state)));
   auto checked = placement_.check(cpu);
   if (!checked) return fail(checked.error().code, fmt::format("queue {}: {}", queue.name, checked.error().message));
-  if (cpu == queue.cpu) return {};
-  if (started(queue)) {
-    if (auto ok = control_.move_queue(queue.id, cpu); !ok) return ok;
+  if (cpu == queue.cpu) return false;
+  if (!started(queue)) {
+    ++generation_;
+    queue.cpu = cpu;
+    return false;
   }
+  if (auto ok = control_.move_queue(queue.id, cpu); !ok) return std::unexpected(ok.error());
+  busy_[queue_id] = Activity::moving;
+  return true;
+}
+
+Result<void> QueueManager::finish_move(QueueId queue_id, unsigned cpu, Result<void> moved) {
+  auto q = busy_queue(queue_id, Activity::moving);
+  if (!q) return std::unexpected(q.error());
+  busy_.erase(queue_id);
+  if (!moved) return moved;
   ++generation_;
-  queue.cpu = cpu;
+  (*q)->cpu = cpu;
   return {};
 }
 
 Result<void> QueueManager::rename(QueueId queue_id, const std::string& name) {
-  auto q = mutable_queue(queue_id);
+  auto q = idle_queue(queue_id);
   if (!q) return std::unexpected(q.error());
   if (auto ok = check_queue_name(name); !ok) return ok;
   if (!parameters_accessible((*q)->state))
@@ -422,7 +489,7 @@ Result<void> QueueManager::rename(QueueId queue_id, const std::string& name) {
 }
 
 Result<void> QueueManager::set_vm(QueueId queue_id, const std::string& vm) {
-  auto q = mutable_queue(queue_id);
+  auto q = idle_queue(queue_id);
   if (!q) return std::unexpected(q.error());
   if (auto ok = check_vm_name(vm); !ok) return ok;
   if (!parameters_accessible((*q)->state))

@@ -2,8 +2,7 @@
 
 #include <linux/bpf.h>
 
-#include <chrono>
-#include <thread>
+#include <algorithm>
 
 #include <fmt/format.h>
 
@@ -13,14 +12,7 @@
 namespace vmq::os {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 constexpr unsigned kStandardMtu = 1500;  // Ethernet's ETH_DATA_LEN
-
-// How long a queue's rings must stay empty before DMA counts as stopped: a
-// frame the classifier redirected just before its filters went reaches the
-// RX ring at the end of that NAPI poll.
-constexpr auto kQuietPeriod = std::chrono::milliseconds(2);
 
 }  // namespace
 
@@ -97,8 +89,10 @@ BpfDataplane::~BpfDataplane() {
   for (auto& [id, q] : queues_) clear_slots(q);
   workers_.clear();
   for (auto& [id, q] : queues_) q.path->reclaim();
+  for (auto& [id, q] : stopping_) q.path->reclaim();
   for (auto& q : stranded_) q.path->reclaim();
   queues_.clear();
+  stopping_.clear();
   stranded_.clear();
   uplinks_.clear();
 }
@@ -155,7 +149,14 @@ Result<Worker*> BpfDataplane::worker_for(unsigned cpu) {
 
 void BpfDataplane::release_worker_if_idle(unsigned cpu) {
   auto it = workers_.find(cpu);
-  if (it != workers_.end() && it->second->queue_count() == 0) workers_.erase(it);
+  if (it != workers_.end() && it->second->queue_count() == 0 && !worker_awaited(cpu)) workers_.erase(it);
+}
+
+bool BpfDataplane::worker_awaited(unsigned cpu) const {
+  auto awaits = [cpu](const QueueRuntime& q) { return q.change && q.change->cpu == cpu; };
+  return std::ranges::any_of(queues_, [&](const auto& entry) { return awaits(entry.second); }) ||
+         std::ranges::any_of(stopping_, [&](const auto& entry) { return awaits(entry.second); }) ||
+         std::ranges::any_of(stranded_, awaits);
 }
 
 void BpfDataplane::clear_slots(const QueueRuntime& q) {
@@ -170,7 +171,7 @@ Result<void> BpfDataplane::start_queue(const QueueSpec& spec) {
   if (queues_.contains(spec.id)) return fail(Errc::conflict, fmt::format("queue {} is already started", spec.id));
   auto path = VmQueuePath::open(*u.umem, spec);
   if (!path) return std::unexpected(path.error());
-  QueueRuntime runtime{spec, &u, std::move(*path)};
+  QueueRuntime runtime{spec, &u, std::move(*path), std::nullopt};
 
   auto undo = [&](const Error& error) -> Result<void> {
     clear_slots(runtime);
@@ -184,10 +185,12 @@ Result<void> BpfDataplane::start_queue(const QueueSpec& spec) {
   }
   auto worker = worker_for(spec.cpu);
   if (!worker) return undo(worker.error());
-  if (auto ok = (*worker)->add(runtime.path.get()); !ok) {
+  auto ticket = (*worker)->post_add(runtime.path.get());
+  if (!ticket) {
     release_worker_if_idle(spec.cpu);
-    return undo(ok.error());
+    return undo(ticket.error());
   }
+  runtime.change = WorkerChange{WorkerChange::Step::join, spec.cpu, std::move(*ticket), spec.cpu, std::nullopt};
   queues_.emplace(spec.id, std::move(runtime));
   return {};
 }
@@ -229,46 +232,108 @@ Result<void> BpfDataplane::move_queue(QueueId id, unsigned cpu) {
   auto it = queues_.find(id);
   if (it == queues_.end()) return fail(Errc::not_found, fmt::format("queue {} is not started", id));
   QueueRuntime& q = it->second;
+  if (q.change) return fail(Errc::conflict, fmt::format("queue {}: its worker has not answered the last change", id));
   const unsigned from = q.spec.cpu;
   auto target = worker_for(cpu);
   if (!target) return std::unexpected(target.error());
   // The queue's frames wait in its RX rings while no worker serves it.
-  if (auto ok = workers_.at(from)->remove(q.path.get()); !ok) return ok;
-  if (auto ok = (*target)->add(q.path.get()); !ok) {
-    (void)workers_.at(from)->add(q.path.get());
+  auto ticket = workers_.at(from)->post_remove(q.path.get());
+  if (!ticket) {
     release_worker_if_idle(cpu);
-    return ok;
+    return std::unexpected(ticket.error());
   }
-  q.spec.cpu = cpu;
-  release_worker_if_idle(from);
+  q.change = WorkerChange{WorkerChange::Step::leave_to_move, from, std::move(*ticket), cpu, std::nullopt};
   return {};
 }
 
-Result<DrainResult> BpfDataplane::drain_queue(QueueId id, std::chrono::milliseconds timeout) {
-  auto it = queues_.find(id);
-  if (it == queues_.end()) return DrainResult{};
-  const VmQueuePath& path = *it->second.path;
-  const auto start = Clock::now();
-  const std::uint64_t delivered_before = path.delivered_packets();
-  auto quiet_since = Clock::time_point::max();
-  while (true) {
-    const auto now = Clock::now();
-    if (path.empty()) {
-      if (quiet_since == Clock::time_point::max()) quiet_since = now;
-      if (now - quiet_since >= kQuietPeriod) break;
-    } else {
-      quiet_since = Clock::time_point::max();
-    }
-    if (now - start > timeout)
-      return fail(Errc::timeout, fmt::format("queue {}: its port did not take the queue's frames within {} ms", id,
-                                             timeout.count()));
-    std::this_thread::sleep_for(std::chrono::microseconds(100));
+Result<bool> BpfDataplane::change_settled(QueueId id) {
+  if (auto stopping = stopping_.find(id); stopping != stopping_.end()) {
+    WorkerChange& c = *stopping->second.change;
+    auto settled = workers_.at(c.cpu)->settled(c.ticket);
+    if (settled && !*settled) return false;
+    stop_settled(stopping, std::move(settled));
+    return true;
   }
-  const auto duration = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start - kQuietPeriod);
-  auto final_stats = queue_stats(id);
-  if (!final_stats) return std::unexpected(final_stats.error());
-  return DrainResult{path.delivered_packets() - delivered_before, std::max(duration, std::chrono::microseconds(0)),
-                     *final_stats};
+  auto it = queues_.find(id);
+  if (it == queues_.end() || !it->second.change) return true;
+  QueueRuntime& q = it->second;
+  WorkerChange& c = *q.change;
+  auto settled = workers_.at(c.cpu)->settled(c.ticket);
+  if (settled && !*settled) return false;
+  if (c.step != WorkerChange::Step::join) return move_settled(q, std::move(settled));
+  const unsigned cpu = c.cpu;
+  q.change.reset();
+  if (settled) return true;
+  // The worker never saw the queue: undone as if it had not started.
+  clear_slots(q);
+  q.path->reclaim();
+  queues_.erase(it);
+  release_worker_if_idle(cpu);
+  return std::unexpected(settled.error());
+}
+
+Result<bool> BpfDataplane::move_settled(QueueRuntime& q, Result<bool> settled) {
+  using Step = WorkerChange::Step;
+  const unsigned from = q.spec.cpu;
+  const unsigned to = q.change->move_to;
+  switch (q.change->step) {
+    case Step::leave_to_move: {
+      if (!settled) {  // the queue's worker still serves it: nothing changed
+        q.change.reset();
+        release_worker_if_idle(to);
+        return std::unexpected(settled.error());
+      }
+      auto target = worker_for(to);
+      if (!target) return rejoin(q, target.error());
+      auto ticket = (*target)->post_add(q.path.get());
+      if (!ticket) return rejoin(q, ticket.error());
+      q.change = WorkerChange{Step::join_after_move, to, std::move(*ticket), to, std::nullopt};
+      return false;
+    }
+    case Step::join_after_move:
+      if (!settled) return rejoin(q, settled.error());
+      q.spec.cpu = to;
+      q.change.reset();
+      release_worker_if_idle(from);
+      return true;
+    case Step::rejoin_after_failed_move: {
+      const Error failure = *q.change->failure;
+      if (!settled)
+        log_(LogLevel::error, fmt::format("queue {}: no worker serves it: {}", q.spec.id, settled.error().message));
+      q.change.reset();
+      release_worker_if_idle(to);
+      return std::unexpected(failure);
+    }
+    case Step::join:
+    case Step::leave_to_stop: break;
+  }
+  return true;
+}
+
+Result<bool> BpfDataplane::rejoin(QueueRuntime& q, Error failure) {
+  const unsigned to = q.change->move_to;
+  auto home = worker_for(q.spec.cpu);
+  auto ticket = home ? (*home)->post_add(q.path.get()) : Result<Worker::Ticket>(std::unexpected(home.error()));
+  if (!ticket) {
+    log_(LogLevel::error, fmt::format("queue {}: no worker serves it: {}", q.spec.id, ticket.error().message));
+    q.change.reset();
+    release_worker_if_idle(to);
+    return std::unexpected(failure);
+  }
+  q.change = WorkerChange{WorkerChange::Step::rejoin_after_failed_move, q.spec.cpu, std::move(*ticket), to,
+                          std::move(failure)};
+  return false;
+}
+
+Result<DrainProbe> BpfDataplane::drain_probe(QueueId id) {
+  auto it = queues_.find(id);
+  if (it == queues_.end()) return DrainProbe{};
+  const VmQueuePath& path = *it->second.path;
+  const bool empty = path.empty();
+  const std::uint64_t delivered = path.delivered_packets();
+  auto stats = queue_stats(id);
+  if (!stats) return std::unexpected(stats.error());
+  return DrainProbe{empty, delivered, *stats};
 }
 
 void BpfDataplane::stop_queue(QueueId id) {
@@ -277,13 +342,31 @@ void BpfDataplane::stop_queue(QueueId id) {
   QueueRuntime q = std::move(it->second);
   queues_.erase(it);
   clear_slots(q);
-  if (auto w = workers_.find(q.spec.cpu); w != workers_.end()) {
-    if (auto ok = w->second->remove(q.path.get()); !ok) {
-      log_(LogLevel::error, fmt::format("queue {}: {}; its sockets close once the worker lets go of it", id,
-                                        ok.error().message));
-      stranded_.push_back(std::move(q));
-      return;
-    }
+  auto w = workers_.find(q.spec.cpu);
+  if (w == workers_.end()) {
+    free_stopped(q);
+    return;
+  }
+  auto ticket = w->second->post_remove(q.path.get());
+  if (!ticket) {
+    log_(LogLevel::error, fmt::format("queue {}: {}; its sockets close once the worker lets go of it", id,
+                                      ticket.error().message));
+    stranded_.push_back(std::move(q));
+    return;
+  }
+  q.change = WorkerChange{WorkerChange::Step::leave_to_stop, q.spec.cpu, std::move(*ticket), q.spec.cpu, std::nullopt};
+  stopping_.emplace(id, std::move(q));
+}
+
+void BpfDataplane::stop_settled(std::map<QueueId, QueueRuntime>::iterator stopping, Result<bool> settled) {
+  QueueRuntime q = std::move(stopping->second);
+  stopping_.erase(stopping);
+  q.change.reset();
+  if (!settled) {
+    log_(LogLevel::error, fmt::format("queue {}: {}; its sockets close once the worker lets go of it", q.spec.id,
+                                      settled.error().message));
+    stranded_.push_back(std::move(q));
+    return;
   }
   free_stopped(q);
 }
@@ -295,14 +378,36 @@ void BpfDataplane::free_stopped(QueueRuntime& q) {
   release_worker_if_idle(cpu);
 }
 
+bool BpfDataplane::worker_let_go(QueueRuntime& q) {
+  auto w = workers_.find(q.spec.cpu);
+  if (w == workers_.end()) return true;
+  if (!q.change) {
+    auto ticket = w->second->post_remove(q.path.get());
+    if (!ticket) return false;
+    q.change = WorkerChange{WorkerChange::Step::leave_to_stop, q.spec.cpu, std::move(*ticket), q.spec.cpu,
+                            std::nullopt};
+  }
+  auto settled = w->second->settled(q.change->ticket);
+  if (settled && !*settled) return false;
+  q.change.reset();
+  return settled.has_value();
+}
+
 void BpfDataplane::retry_stranded() {
-  std::erase_if(stranded_, [this](QueueRuntime& q) {
-    auto w = workers_.find(q.spec.cpu);
-    if (w != workers_.end() && !w->second->remove(q.path.get())) return false;
+  for (auto it = stopping_.begin(); it != stopping_.end();) {
+    const auto next = std::next(it);
+    WorkerChange& c = *it->second.change;
+    auto settled = workers_.at(c.cpu)->settled(c.ticket);
+    if (!settled || *settled) stop_settled(it, std::move(settled));
+    it = next;
+  }
+  std::vector<QueueRuntime> held, released;
+  for (QueueRuntime& q : stranded_) (worker_let_go(q) ? released : held).push_back(std::move(q));
+  stranded_ = std::move(held);
+  for (QueueRuntime& q : released) {
     log_(LogLevel::notice, fmt::format("queue {}: its worker let go of it; sockets closed", q.spec.id));
     free_stopped(q);
-    return true;
-  });
+  }
 }
 
 Result<QueueStats> BpfDataplane::queue_stats(QueueId id) const {

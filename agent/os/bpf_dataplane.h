@@ -41,7 +41,8 @@ class BpfDataplane final : public Dataplane {
                               FilterId filter) override;
   Result<void> remove_filter(std::string_view uplink, const FilterMatch& match) override;
   Result<void> move_queue(QueueId queue, unsigned cpu) override;
-  Result<DrainResult> drain_queue(QueueId queue, std::chrono::milliseconds timeout) override;
+  Result<bool> change_settled(QueueId queue) override;
+  Result<DrainProbe> drain_probe(QueueId queue) override;
   void stop_queue(QueueId queue) override;
   Result<QueueStats> queue_stats(QueueId queue) const override;
   Result<std::uint64_t> filter_hits(std::string_view uplink, FilterId filter) const override;
@@ -73,10 +74,19 @@ class BpfDataplane final : public Dataplane {
     std::map<FilterId, InstalledFilter> filters;
     std::string degraded;  // why the uplink does not classify, if it does not
   };
+  // A command to a worker about a queue, not answered yet.
+  struct WorkerChange {
+    enum class Step { join, leave_to_move, join_after_move, rejoin_after_failed_move, leave_to_stop } step;
+    unsigned cpu;  // the worker it went to
+    Worker::Ticket ticket;
+    unsigned move_to;              // a move's target CPU
+    std::optional<Error> failure;  // why the move failed (while the queue rejoins its worker)
+  };
   struct QueueRuntime {
     QueueSpec spec;
     Uplink* uplink;
     std::unique_ptr<VmQueuePath> path;
+    std::optional<WorkerChange> change;
   };
 
   explicit BpfDataplane(LogSink log) : log_(std::move(log)) {}
@@ -85,6 +95,14 @@ class BpfDataplane final : public Dataplane {
   Result<const Uplink*> find_uplink(std::string_view name) const;
   Result<Worker*> worker_for(unsigned cpu);
   void release_worker_if_idle(unsigned cpu);
+  // A command to it is awaited.
+  bool worker_awaited(unsigned cpu) const;
+  Result<bool> move_settled(QueueRuntime& queue, Result<bool> settled);
+  // A move failed: the queue goes back to the worker it left.
+  Result<bool> rejoin(QueueRuntime& queue, Error failure);
+  void stop_settled(std::map<QueueId, QueueRuntime>::iterator stopping, Result<bool> settled);
+  // Asks the worker of a stranded queue to let go of it, again; true once it has.
+  bool worker_let_go(QueueRuntime& queue);
   UplinkInfo info_of(const Uplink& uplink) const;
   void clear_slots(const QueueRuntime& queue);
   // Frees a stopped queue once no worker serves it.
@@ -95,9 +113,11 @@ class BpfDataplane final : public Dataplane {
   std::vector<std::unique_ptr<Uplink>> uplinks_;
   std::map<unsigned, std::unique_ptr<Worker>> workers_;
   std::map<QueueId, QueueRuntime> queues_;
+  // Stopped queues whose worker has not answered the removal yet.
+  std::map<QueueId, QueueRuntime> stopping_;
   // Stopped queues whose worker did not answer the removal in time: it may
-  // still touch them, so they are freed only once it lets go (retried with
-  // the attachment checks, every second).
+  // still touch them, so they are freed only once it lets go (asked again
+  // with the attachment checks, every second).
   std::vector<QueueRuntime> stranded_;
 };
 

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <thread>
 
 #include <fmt/format.h>
 
@@ -16,9 +15,7 @@ namespace vmq::os {
 namespace {
 
 constexpr std::uint32_t kRxBatch = 64;
-constexpr int kPortBindAttempts = 1000;
 constexpr auto kPortRetryInterval = std::chrono::milliseconds(5);
-constexpr auto kPortBindRetry = std::chrono::milliseconds(1);
 constexpr std::uint32_t kCompletionBatch = 256;
 // A frame's TX note: its length, and this bit once the port refused it.
 constexpr std::uint16_t kRefusedByPort = 0x8000;
@@ -46,16 +43,11 @@ Result<void> VmQueuePath::open_sockets(const QueueSpec& spec) {
   xsk_socket_config tx_config{};
   tx_config.tx_size = spec.frames;
   tx_config.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD;
-  // The kernel releases the buffer pool of a port's previous socket from a
-  // workqueue: right after a queue on this port was freed, binding can find
-  // it still there (EBUSY) for a few milliseconds.
-  int err = 0;
-  for (int attempt = 0; attempt < kPortBindAttempts; ++attempt) {
-    err = xsk_socket__create_shared(&port_, spec.port.c_str(), 0, umem_.umem(), nullptr, &tx_, &port_fill_,
-                                    &port_completion_, &tx_config);
-    if (err != -EBUSY) break;
-    std::this_thread::sleep_for(kPortBindRetry);
-  }
+  // EBUSY: the kernel still releases the buffer pool of the port's previous
+  // socket (from a workqueue, a few milliseconds after a queue on this port
+  // was freed); the caller tries again (QueueControl::start_queue).
+  const int err = xsk_socket__create_shared(&port_, spec.port.c_str(), 0, umem_.umem(), nullptr, &tx_, &port_fill_,
+                                            &port_completion_, &tx_config);
   if (err) return fail_errno(-err, fmt::format("creating the AF_XDP transmit socket on port {}", spec.port));
   return {};
 }

@@ -45,9 +45,9 @@ Worker::~Worker() {
   thread_.join();
 }
 
-Result<void> Worker::add(ServicedQueue* queue) { return submit(Command::Kind::add, queue); }
+Result<Worker::Ticket> Worker::post_add(ServicedQueue* queue) { return submit(Command::Kind::add, queue); }
 
-Result<void> Worker::remove(ServicedQueue* queue) { return submit(Command::Kind::remove, queue); }
+Result<Worker::Ticket> Worker::post_remove(ServicedQueue* queue) { return submit(Command::Kind::remove, queue); }
 
 Worker::Posted Worker::post(Command::Kind kind, ServicedQueue* queue) {
   Posted posted;
@@ -61,18 +61,22 @@ Worker::Posted Worker::post(Command::Kind kind, ServicedQueue* queue) {
   return posted;
 }
 
-Result<void> Worker::submit(Command::Kind kind, ServicedQueue* queue) {
+Result<Worker::Ticket> Worker::submit(Command::Kind kind, ServicedQueue* queue) {
   auto [id, done, wake_errno] = post(kind, queue);
   if (wake_errno != 0 && withdraw(id)) return fail_errno(wake_errno, fmt::format("waking the worker of CPU {}", cpu_));
-  if (done.wait_for(command_timeout_) == std::future_status::ready) return {};
+  return Ticket(id, std::move(done), std::chrono::steady_clock::now() + command_timeout_);
+}
+
+Result<bool> Worker::settled(Ticket& ticket) {
+  if (ticket.done_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) return true;
+  if (std::chrono::steady_clock::now() < ticket.deadline_) return false;
   // A command left queued would reach the worker later, with a queue the
   // caller has freed by then: take it back. If the worker took it meanwhile,
-  // it is applying it now and answers at once.
-  if (withdraw(id))
+  // it is applying it now and answers at the next poll.
+  if (withdraw(ticket.id_))
     return fail(Errc::timeout, fmt::format("the worker of CPU {} did not answer within {} ms; nothing changed", cpu_,
                                            command_timeout_.count()));
-  done.wait();
-  return {};
+  return false;
 }
 
 std::chrono::nanoseconds Worker::cpu_time() const {

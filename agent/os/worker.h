@@ -38,12 +38,31 @@ class Worker {
   // the kernel's transmit work in its system calls too), since it started.
   std::uint64_t frames() const { return frames_.load(std::memory_order_relaxed); }
   std::chrono::nanoseconds cpu_time() const;
-  // Both return once the worker has taken the change into account: after
-  // remove(), the worker no longer touches the queue. On a timeout nothing
-  // changed: after a failed add() the worker never saw the queue, after a
-  // failed remove() it still serves it.
-  Result<void> add(ServicedQueue* queue);
-  Result<void> remove(ServicedQueue* queue);
+  // A command posted to the worker. The caller polls settled() until the
+  // worker has taken it: posting never waits for the worker.
+  class Ticket {
+   public:
+    Ticket(Ticket&&) = default;
+    Ticket& operator=(Ticket&&) = default;
+
+   private:
+    friend class Worker;
+    Ticket(std::uint64_t id, std::future<void> done, std::chrono::steady_clock::time_point deadline)
+        : id_(id), done_(std::move(done)), deadline_(deadline) {}
+    std::uint64_t id_;
+    std::future<void> done_;
+    std::chrono::steady_clock::time_point deadline_;
+  };
+  // Once settled, the worker has taken the change into account: after a
+  // removal it no longer touches the queue.
+  Result<Ticket> post_add(ServicedQueue* queue);
+  Result<Ticket> post_remove(ServicedQueue* queue);
+  // Never waits: false while the command is queued or being applied, true
+  // once applied. A command the worker has not taken by the ticket's
+  // deadline is withdrawn and fails with Errc::timeout, having changed
+  // nothing: after a failed add the worker never saw the queue, after a
+  // failed remove it still serves it.
+  Result<bool> settled(Ticket& ticket);
 
  private:
   struct Command {
@@ -61,7 +80,7 @@ class Worker {
   };
   // Queues a command and wakes the worker.
   Posted post(Command::Kind kind, ServicedQueue* queue);
-  Result<void> submit(Command::Kind kind, ServicedQueue* queue);
+  Result<Ticket> submit(Command::Kind kind, ServicedQueue* queue);
   // Takes a command back if the worker has not taken it yet.
   bool withdraw(std::uint64_t id);
   void run(std::promise<Result<void>> started);

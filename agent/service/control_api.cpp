@@ -64,9 +64,25 @@ void ControlApi::bind(MethodOf<M> method) {
   });
 }
 
+template <typename M>
+void ControlApi::bind(AsyncMethodOf<M> method) {
+  async_methods_.emplace(M::name, [this, method](const json& params) -> boost::asio::awaitable<Result<json>> {
+    auto decoded = api::params_from_json<typename M::Params>(params);
+    if (!decoded) co_return error_of(decoded);
+    auto reply = co_await (this->*method)(*decoded);
+    if (!reply) co_return error_of(reply);
+    co_return api::to_json(*reply);
+  });
+}
+
 ControlApi::ControlApi(QueueManager& manager, const Telemetry& telemetry, FrameTracer& tracer, AgentInfo info,
-                       SaveState save_state)
-    : manager_(manager), telemetry_(telemetry), tracer_(tracer), info_(std::move(info)), save_state_(std::move(save_state)) {
+                       SaveState save_state, OperationTiming timing)
+    : manager_(manager),
+      telemetry_(telemetry),
+      tracer_(tracer),
+      info_(std::move(info)),
+      save_state_(std::move(save_state)),
+      operations_(manager, timing) {
   bind<api::Status>(&ControlApi::status);
   bind<api::Caps>(&ControlApi::caps);
   bind<api::QueueAdd>(&ControlApi::queue_add);
@@ -85,17 +101,21 @@ ControlApi::ControlApi(QueueManager& manager, const Telemetry& telemetry, FrameT
   bind<api::MigrateRestore>(&ControlApi::migrate_restore);
 }
 
-api::Reply ControlApi::handle(const api::Request& request) {
+boost::asio::awaitable<api::Reply> ControlApi::handle(const api::Request& request) {
   api::Reply reply{request.id, {}, std::nullopt};
   auto method = methods_.find(request.method);
-  if (method == methods_.end()) {
+  auto async_method = async_methods_.find(request.method);
+  if (method == methods_.end() && async_method == async_methods_.end()) {
     reply.error = Error{Errc::protocol, fmt::format("unknown method '{}'", request.method)};
-    return reply;
+    co_return reply;
   }
   const std::uint64_t generation = manager_.generation();
   Result<json> result = fail(Errc::system, "not run");
   try {
-    result = method->second(request.params);
+    if (method != methods_.end())
+      result = method->second(request.params);
+    else
+      result = co_await async_method->second(request.params);
   } catch (const std::exception& e) {  // a bug, never the client's fault: keep serving
     result = fail(Errc::system, fmt::format("internal error in {}: {}", request.method, e.what()));
   }
@@ -106,15 +126,15 @@ api::Reply ControlApi::handle(const api::Request& request) {
                                            "restart: {}",
                                            saved.error().message);
       reply.error = result ? Error{Errc::system, lost} : Error{result.error().code, result.error().message + "; " + lost};
-      return reply;
+      co_return reply;
     }
   }
   if (!result) {
     reply.error = result.error();
-    return reply;
+    co_return reply;
   }
   reply.result = std::move(*result);
-  return reply;
+  co_return reply;
 }
 
 api::Queue ControlApi::queue_view(const Queue& queue, bool detail) const {
@@ -153,7 +173,7 @@ Result<api::CapsReply> ControlApi::caps(const api::CapsParams& p) {
   return c;
 }
 
-Result<api::Queue> ControlApi::queue_add(const api::QueueAddParams& p) {
+boost::asio::awaitable<Result<api::Queue>> ControlApi::queue_add(const api::QueueAddParams& p) {
   QueueParams q;
   q.name = p.name;
   q.uplink = p.uplink;
@@ -162,9 +182,10 @@ Result<api::Queue> ControlApi::queue_add(const api::QueueAddParams& p) {
   q.cpu = p.cpu;
   q.frames = p.frames;
   q.vlan_mode = p.vlan_mode.value_or(VlanMode::trunk);
-  auto id = manager_.create(q, matches_of(p.filters));
-  if (!id) return error_of(id);
-  return queue_view(*manager_.queue(*id), true);
+  const std::vector<FilterMatch> filters = matches_of(p.filters);  // named: GCC 12 and temporaries in co_await
+  auto id = co_await operations_.create(q, filters);
+  if (!id) co_return error_of(id);
+  co_return queue_view(*manager_.queue(*id), true);
 }
 
 Result<api::QueueListReply> ControlApi::queue_list(const api::NoParams&) {
@@ -179,32 +200,32 @@ Result<api::Queue> ControlApi::queue_show(const api::QueueSelector& p) {
   return queue_view(**q, true);
 }
 
-Result<api::Queue> ControlApi::queue_set(const api::QueueSetParams& p) {
+boost::asio::awaitable<Result<api::Queue>> ControlApi::queue_set(const api::QueueSetParams& p) {
   auto q = manager_.find(p.queue);
-  if (!q) return error_of(q);
-  if (!p.cpu && !p.name && !p.vm) return fail(Errc::invalid_argument, "nothing to change: give cpu, name or vm");
+  if (!q) co_return error_of(q);
+  if (!p.cpu && !p.name && !p.vm) co_return fail(Errc::invalid_argument, "nothing to change: give cpu, name or vm");
   const QueueId id = (*q)->id;
   // Check every change before making any, so that a refusal changes nothing.
   if (p.name) {
-    if (auto ok = check_queue_name(*p.name); !ok) return error_of(ok);
+    if (auto ok = check_queue_name(*p.name); !ok) co_return error_of(ok);
     for (const Queue* other : manager_.queues())
       if (other->id != id && other->name == *p.name)
-        return fail(Errc::conflict, fmt::format("queue {}: the name {} is already used by queue {}", (*q)->name,
+        co_return fail(Errc::conflict, fmt::format("queue {}: the name {} is already used by queue {}", (*q)->name,
                                                 *p.name, other->id));
   }
   if (p.vm) {
-    if (auto ok = check_vm_name(*p.vm); !ok) return error_of(ok);
+    if (auto ok = check_vm_name(*p.vm); !ok) co_return error_of(ok);
   }
   if (p.cpu) {
-    if (auto ok = manager_.set_cpu(id, *p.cpu); !ok) return error_of(ok);
+    if (auto ok = co_await operations_.set_cpu(id, *p.cpu); !ok) co_return error_of(ok);
   }
   if (p.name) {
-    if (auto ok = manager_.rename(id, *p.name); !ok) return error_of(ok);
+    if (auto ok = manager_.rename(id, *p.name); !ok) co_return error_of(ok);
   }
   if (p.vm) {
-    if (auto ok = manager_.set_vm(id, *p.vm); !ok) return error_of(ok);
+    if (auto ok = manager_.set_vm(id, *p.vm); !ok) co_return error_of(ok);
   }
-  return queue_view(*manager_.queue(id), true);
+  co_return queue_view(*manager_.queue(id), true);
 }
 
 Result<api::Queue> ControlApi::queue_pause(const api::QueueSelector& p) {
@@ -214,21 +235,22 @@ Result<api::Queue> ControlApi::queue_pause(const api::QueueSelector& p) {
   return queue_view(**q, true);
 }
 
-Result<api::Queue> ControlApi::queue_resume(const api::QueueSelector& p) {
+boost::asio::awaitable<Result<api::Queue>> ControlApi::queue_resume(const api::QueueSelector& p) {
   auto q = manager_.find(p.queue);
-  if (!q) return error_of(q);
-  if (auto ok = manager_.resume((*q)->id); !ok) return error_of(ok);
-  return queue_view(**q, true);
+  if (!q) co_return error_of(q);
+  const QueueId id = (*q)->id;
+  if (auto ok = co_await operations_.resume(id); !ok) co_return error_of(ok);
+  co_return queue_view(*manager_.queue(id), true);
 }
 
-Result<api::QueueDelReply> ControlApi::queue_del(const api::QueueSelector& p) {
+boost::asio::awaitable<Result<api::QueueDelReply>> ControlApi::queue_del(const api::QueueSelector& p) {
   auto q = manager_.find(p.queue);
-  if (!q) return error_of(q);
+  if (!q) co_return error_of(q);
   const QueueId id = (*q)->id;
   const std::string name = (*q)->name;
-  auto drained = manager_.remove(id);
-  if (!drained) return error_of(drained);
-  return api::QueueDelReply{id, name, drained->frames, static_cast<std::uint64_t>(drained->duration.count())};
+  auto drained = co_await operations_.remove(id);
+  if (!drained) co_return error_of(drained);
+  co_return api::QueueDelReply{id, name, drained->frames, static_cast<std::uint64_t>(drained->duration.count())};
 }
 
 Result<api::Filter> ControlApi::filter_add(const api::FilterAddParams& p) {
@@ -359,24 +381,24 @@ Result<api::TraceReply> ControlApi::trace(const api::TraceParams& p) {
   return out;
 }
 
-Result<api::MigrateDrainReply> ControlApi::migrate_drain(const api::QueueSelector& p) {
-  auto result = drain_for_migration(p);
+boost::asio::awaitable<Result<api::MigrateDrainReply>> ControlApi::migrate_drain(const api::QueueSelector& p) {
+  auto result = co_await drain_for_migration(p);
   if (!result) ++migrations_.drain_failures;
-  return result;
+  co_return result;
 }
 
-Result<api::MigrateRestoreReply> ControlApi::migrate_restore(const api::MigrateRestoreParams& p) {
-  auto result = restore_from_migration(p);
+boost::asio::awaitable<Result<api::MigrateRestoreReply>> ControlApi::migrate_restore(const api::MigrateRestoreParams& p) {
+  auto result = co_await restore_from_migration(p);
   if (!result) ++migrations_.restore_failures;
-  return result;
+  co_return result;
 }
 
 // Live migration, source side: new frames take the default path from the
 // moment the filters are cleared; what the queue holds is delivered; DMA
 // stopped is indicated once; the queue is freed and described.
-Result<api::MigrateDrainReply> ControlApi::drain_for_migration(const api::QueueSelector& p) {
+boost::asio::awaitable<Result<api::MigrateDrainReply>> ControlApi::drain_for_migration(const api::QueueSelector& p) {
   auto q = manager_.find(p.queue);
-  if (!q) return error_of(q);
+  if (!q) co_return error_of(q);
   const Queue queue = **q;
   api::MigrationDocument doc;
   doc.source_host = info_.host_id;
@@ -385,22 +407,22 @@ Result<api::MigrateDrainReply> ControlApi::drain_for_migration(const api::QueueS
   doc.queue.cpu_policy.cpu = queue.cpu;
   for (const Filter* f : manager_.filters_of(queue.id)) doc.queue.filters.push_back(rule_of(f->match));
   const std::uint64_t indications_before = manager_.dma_stopped_count();
-  auto drained = manager_.remove(queue.id);
-  if (!drained) return error_of(drained);
+  auto drained = co_await operations_.remove(queue.id);
+  if (!drained) co_return error_of(drained);
   const auto drain_us = static_cast<std::uint64_t>(drained->duration.count());
   doc.counters_at_drain = counters_view(drained->final_stats);
   doc.drain = {drained->frames, drain_us};
   migrations_.drains.observe(drained->duration);
-  return api::MigrateDrainReply{sealed(std::move(doc)), drained->frames, drain_us,
+  co_return api::MigrateDrainReply{sealed(std::move(doc)), drained->frames, drain_us,
                                 manager_.dma_stopped_count() - indications_before};
 }
 
 // Live migration, destination side: the queue is created with its filters
 // and runs, or nothing is created at all. Restoring what is already here is
 // a success, so that a hook may run it twice.
-Result<api::MigrateRestoreReply> ControlApi::restore_from_migration(const api::MigrateRestoreParams& p) {
+boost::asio::awaitable<Result<api::MigrateRestoreReply>> ControlApi::restore_from_migration(const api::MigrateRestoreParams& p) {
   auto doc = parse_migration_document(p.document);
-  if (!doc) return error_of(doc);
+  if (!doc) co_return error_of(doc);
   const api::QueueSettings& settings = doc->queue.settings;
   const std::vector<FilterMatch> filters = matches_of(doc->queue.filters);
 
@@ -418,18 +440,18 @@ Result<api::MigrateRestoreReply> ControlApi::restore_from_migration(const api::M
   if (auto existing = manager_.find(settings.name); existing) {
     const Queue& e = **existing;
     if (e.uplink == q.uplink && e.port == q.port && same_filters(manager_.filters_of(e.id), filters))
-      return api::MigrateRestoreReply{queue_view(e, true), true, std::nullopt, 0, std::nullopt};
-    return fail(Errc::conflict, fmt::format("queue {} already exists here (id {}) with other settings", e.name, e.id));
+      co_return api::MigrateRestoreReply{queue_view(e, true), true, std::nullopt, 0, std::nullopt};
+    co_return fail(Errc::conflict, fmt::format("queue {} already exists here (id {}) with other settings", e.name, e.id));
   }
   const auto start = std::chrono::steady_clock::now();
-  auto id = manager_.create(q, filters);
-  if (!id) return error_of(id);
+  auto id = co_await operations_.create(q, filters);
+  if (!id) co_return error_of(id);
   if (settings.paused_by_operator) {
-    if (auto ok = manager_.pause(*id); !ok) return error_of(ok);
+    if (auto ok = manager_.pause(*id); !ok) co_return error_of(ok);
   }
   const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
   migrations_.restores.observe(elapsed);
-  return api::MigrateRestoreReply{queue_view(*manager_.queue(*id), true), false, cpu_choice,
+  co_return api::MigrateRestoreReply{queue_view(*manager_.queue(*id), true), false, cpu_choice,
                                   static_cast<std::uint64_t>(elapsed.count()), doc->source_host};
 }
 

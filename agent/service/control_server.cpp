@@ -52,8 +52,16 @@ bool someone_listens(const std::string& path) {
 
 }  // namespace
 
+// One client's connection, shared by its reader and its idle watchdog.
+struct ControlServer::Session {
+  explicit Session(stream_protocol::socket s) : socket(std::move(s)), idle(socket.get_executor()) {}
+  stream_protocol::socket socket;
+  asio::steady_timer idle;
+  bool handling = false;  // a request has been read and is not answered yet
+};
+
 ControlServer::ControlServer(asio::io_context& io, std::string path, ControlApi& api, LogSink log)
-    : io_(io), path_(std::move(path)), api_(api), log_(std::move(log)), acceptor_(io) {}
+    : io_(io), path_(std::move(path)), api_(api), log_(std::move(log)), acceptor_(io), all_answered_(io) {}
 
 ControlServer::~ControlServer() { stop(); }
 
@@ -111,10 +119,23 @@ void ControlServer::set_group(const std::string& name) {
 void ControlServer::start() { asio::co_spawn(io_, accept_loop(), asio::detached); }
 
 void ControlServer::stop() {
-  if (!acceptor_.is_open()) return;
+  stopping_ = true;
   boost::system::error_code ec;
+  for (const auto& weak : open_sessions_)
+    if (auto session = weak.lock(); session && !session->handling) session->socket.close(ec);
+  open_sessions_.clear();
+  if (!acceptor_.is_open()) return;
   acceptor_.close(ec);
   ::unlink(path_.c_str());
+}
+
+asio::awaitable<void> ControlServer::wait_until_answered(std::chrono::steady_clock::duration limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  boost::system::error_code ec;
+  while (requests_in_progress_ > 0 && std::chrono::steady_clock::now() < deadline) {
+    all_answered_.expires_at(deadline);
+    co_await all_answered_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
 }
 
 Result<void> ControlServer::check_peer(int fd) const {
@@ -156,13 +177,6 @@ asio::awaitable<void> ControlServer::accept_loop() {
   }
 }
 
-// One client's connection, shared by its reader and its idle watchdog.
-struct ControlServer::Session {
-  explicit Session(stream_protocol::socket s) : socket(std::move(s)), idle(socket.get_executor()) {}
-  stream_protocol::socket socket;
-  asio::steady_timer idle;
-};
-
 asio::awaitable<void> ControlServer::send(Session& session, const api::Reply& reply) {
   boost::system::error_code ec;
   co_await asio::async_write(session.socket, asio::buffer(api::encode(reply)),
@@ -199,10 +213,12 @@ asio::awaitable<void> ControlServer::serve(stream_protocol::socket socket) {
     co_return;
   }
   asio::co_spawn(io_, watch_idle(session), asio::detached);
+  std::erase_if(open_sessions_, [](const std::weak_ptr<Session>& s) { return s.expired(); });
+  open_sessions_.push_back(session);
 
   std::string buffer;
   boost::system::error_code ec;
-  while (session->socket.is_open()) {
+  while (session->socket.is_open() && !stopping_) {
     const std::size_t n = co_await asio::async_read_until(
         session->socket, asio::dynamic_buffer(buffer, api::kMaxMessageBytes + 1), '\n',
         asio::redirect_error(asio::use_awaitable, ec));
@@ -216,8 +232,17 @@ asio::awaitable<void> ControlServer::serve(stream_protocol::socket socket) {
     const std::string line = buffer.substr(0, n - 1);
     buffer.erase(0, n);
     std::uint64_t id = 0;
-    auto request = api::decode_request(line, &id);
-    const api::Reply reply = request ? api_.handle(*request) : api::Reply{id, {}, request.error()};
+    const auto request = api::decode_request(line, &id);
+    api::Reply reply{id, {}, std::nullopt};
+    if (request) {
+      session->handling = true;
+      ++requests_in_progress_;
+      reply = co_await api_.handle(*request);
+      if (--requests_in_progress_ == 0) all_answered_.cancel();
+      session->handling = false;
+    } else {
+      reply.error = request.error();
+    }
     co_await send(*session, reply);
     session->idle.cancel();  // a complete exchange restarts the idle period
   }

@@ -1,7 +1,9 @@
 // Serves the control API on a Unix stream socket: one coroutine per client,
-// one JSON request per line. Only root and members of the configured group
-// may connect (the socket's mode, then the peer's credentials). A malformed,
-// oversized or stalled request costs its own connection, never the agent.
+// one JSON request per line, answered in order; while one client's request
+// awaits (a drain), the others are served. Only root and members of the
+// configured group may connect (the socket's mode, then the peer's
+// credentials). A malformed, oversized or stalled request costs its own
+// connection, never the agent.
 #pragma once
 
 #include <sys/types.h>
@@ -11,10 +13,12 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "core/log.h"
@@ -30,7 +34,11 @@ class ControlServer {
   ~ControlServer();
 
   void start();
+  // Accepts no more connections; a connection ends at once if it waits for
+  // a request, after its reply if one is being handled.
   void stop();
+  // Until every request being handled has been answered, or `limit` has passed.
+  boost::asio::awaitable<void> wait_until_answered(std::chrono::steady_clock::duration limit);
   // Applies a new access group (SIGHUP).
   void set_group(const std::string& group);
 
@@ -51,6 +59,10 @@ class ControlServer {
   std::optional<gid_t> group_;
   std::string group_name_;
   std::shared_ptr<std::size_t> sessions_ = std::make_shared<std::size_t>(0);
+  std::vector<std::weak_ptr<Session>> open_sessions_;
+  bool stopping_ = false;
+  std::size_t requests_in_progress_ = 0;
+  boost::asio::steady_timer all_answered_;  // cancelled when the last request in progress is answered
   std::chrono::steady_clock::time_point last_accept_warning_{};
 };
 

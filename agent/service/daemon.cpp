@@ -5,6 +5,8 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <filesystem>
 
@@ -14,6 +16,7 @@
 #include "os/xdp_attachment.h"
 #include "service/metrics_render.h"
 #include "service/metrics_snapshot.h"
+#include "service/queue_operations.h"
 
 namespace vmq::service {
 
@@ -22,6 +25,10 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr auto kUplinkCheckPeriod = std::chrono::seconds(1);
+// At shutdown, longer than any request under way takes: a drain
+// (QueueLimits::drain_timeout) and a worker's answer, or the three answers of
+// a move that fails (os::Worker::kCommandTimeout each).
+constexpr auto kRequestsAtShutdown = std::chrono::seconds(20);
 
 std::string host_name() {
   char name[256] = {};
@@ -101,7 +108,11 @@ Result<void> Daemon::open() {
     return fail(Errc::invalid_argument, "none of the configured CPUs ('cpus') is online");
   QueueEvents* events = this;
   manager_ = std::make_unique<QueueManager>(limits_of(config_), std::move(placement), *dataplane_, events);
-  restore_saved_queues(*saved);
+  // Restoring may wait (for a port the kernel still releases): on the loop,
+  // before it serves anything.
+  asio::co_spawn(io_, restore_saved_queues(*saved), asio::detached);
+  io_.run();
+  io_.restart();
 
   api_ = std::make_unique<ControlApi>(*manager_, *dataplane_, *dataplane_,
                                       AgentInfo{VMQ_VERSION, config_.host_id, std::chrono::steady_clock::now()},
@@ -120,9 +131,10 @@ std::string Daemon::render_metrics() const {
   return service::render_metrics(collect_metrics(*manager_, *dataplane_, agent, api_->migrations()));
 }
 
-void Daemon::restore_saved_queues(const std::vector<SavedQueue>& saved) {
+asio::awaitable<void> Daemon::restore_saved_queues(const std::vector<SavedQueue>& saved) {
+  QueueOperations operations(*manager_);
   for (const auto& s : saved) {
-    if (auto ok = manager_->restore(s.queue, s.filters); !ok) {
+    if (auto ok = co_await operations.restore(s.queue, s.filters); !ok) {
       logger_.log(LogLevel::error, fmt::format("queue {} from the saved state was not restored: {}", s.queue.name,
                                                ok.error().message));
       continue;
@@ -170,7 +182,7 @@ void Daemon::watch_signals() {
       return;
     }
     logger_.log(LogLevel::notice, fmt::format("{} received: stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT"));
-    shutdown();
+    asio::co_spawn(io_, shutdown(), asio::detached);
   });
 }
 
@@ -242,14 +254,19 @@ void Daemon::reload() {
   notify("READY=1");
 }
 
-void Daemon::shutdown() {
+asio::awaitable<void> Daemon::shutdown() {
   notify("STOPPING=1");
   server_->stop();
   metrics_->stop();
   uplink_timer_.cancel();
   watchdog_timer_.cancel();
+  // A request under way (a queue.del's drain) ends first, so that its
+  // change is saved and answered.
+  co_await server_->wait_until_answered(kRequestsAtShutdown);
   // New frames take the default path; what the queues hold is delivered.
-  for (const auto& error : manager_->quiesce()) logger_.log(LogLevel::warning, error.message);
+  QueueOperations operations(*manager_);
+  const std::vector<Error> errors = co_await operations.quiesce();
+  for (const auto& error : errors) logger_.log(LogLevel::warning, error.message);
   // Sockets close and the classifier is detached; the saved state keeps
   // every queue for the next start.
   manager_.reset();

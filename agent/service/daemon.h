@@ -3,6 +3,9 @@
 // (SIGTERM/SIGINT stop, SIGHUP reloads) and the uplink watch.
 #pragma once
 
+#include <utility>  // Boost 1.74's awaitable.hpp uses std::exchange without it
+
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -35,13 +38,13 @@ class Daemon : private QueueEvents {
  private:
   Daemon(ConfigLoader load_config, AgentConfig config, Logger& logger);
   Result<void> open();
-  void restore_saved_queues(const std::vector<SavedQueue>& saved);
+  boost::asio::awaitable<void> restore_saved_queues(const std::vector<SavedQueue>& saved);
   Result<void> save_state();
   void watch_signals();
   void watch_uplinks();
   void keep_watchdog_fed(std::chrono::microseconds interval);
   void reload();
-  void shutdown();
+  boost::asio::awaitable<void> shutdown();
   std::string render_metrics() const;
 
   void state_changed(const Queue& queue, QueueState from, QueueState to) override;

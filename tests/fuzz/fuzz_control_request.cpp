@@ -19,6 +19,7 @@
 #include "core/queue_manager.h"
 #include "service/control_api.h"
 #include "unit/fake_dataplane.h"
+#include "unit/handle_now.h"
 
 namespace {
 
@@ -68,7 +69,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (auto reply = api::decode_reply(line)) check_reply(*reply);
       continue;
     }
-    const api::Reply reply = control.handle(*request);
+    const api::Reply reply = test::handle_now(control, *request);
     if (reply.id != request->id) __builtin_trap();
     check_reply(reply);
     if (!reply.error && !client_reads(request->method, reply)) __builtin_trap();

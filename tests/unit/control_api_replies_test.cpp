@@ -10,6 +10,7 @@
 #include <string>
 #include <tuple>
 
+#include "unit/handle_now.h"
 #include "api/client.h"
 #include "api/methods.h"
 #include "api/protocol.h"
@@ -38,7 +39,7 @@ class ServedReplies : public ::testing::Test {
     const std::string request_line = api::encode(api::Request{7, std::string(Method::name), api::to_json(params)});
     auto request = api::decode_request(request_line.substr(0, request_line.size() - 1));
     EXPECT_TRUE(request) << request.error().message;
-    const std::string reply_line = api::encode(control.handle(*request));
+    const std::string reply_line = api::encode(test::handle_now(control, *request));
     auto reply = api::decode_reply(reply_line);
     EXPECT_TRUE(reply) << reply.error().message;
     EXPECT_FALSE(reply->error) << Method::name << " refused: " << reply->error->message;
@@ -133,10 +134,10 @@ TEST_F(ServedReplies, ATraceToAQueueDecodes) {
   ControlApi api(m, redirecting, redirecting, AgentInfo{"1", "h", std::chrono::steady_clock::now()}, [] { return Result<void>{}; });
   api::QueueAddParams add = web1();
   add.cpu = std::nullopt;
-  ASSERT_FALSE(api.handle(api::Request{1, "queue.add", api::to_json(add)}).error);
+  ASSERT_FALSE(test::handle_now(api, api::Request{1, "queue.add", api::to_json(add)}).error);
   const api::TraceParams params{"uplink0", *MacAddress::parse("52:54:00:aa:bb:cc"), std::nullopt, 100, std::nullopt,
                                 std::nullopt};
-  const api::Reply reply = api.handle(api::Request{2, "trace", api::to_json(params)});
+  const api::Reply reply = test::handle_now(api, api::Request{2, "trace", api::to_json(params)});
   ASSERT_FALSE(reply.error) << reply.error->message;
   auto trace = api::decode_result<api::Trace>(json::parse(reply.result.dump()));
   ASSERT_TRUE(trace) << trace.error().message;

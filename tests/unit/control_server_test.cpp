@@ -15,6 +15,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <cerrno>
@@ -27,6 +30,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -35,6 +39,8 @@
 #include <fmt/format.h>
 
 #include "api/client.h"
+#include "os/serviced_queue.h"
+#include "os/worker.h"
 #include "service/control_server.h"
 #include "unit/fake_dataplane.h"
 #include "unit/service_temp_dir.h"
@@ -154,10 +160,18 @@ api::Reply decoded(const std::optional<std::string>& line) {
 class ControlServerTest : public ::testing::Test {
  protected:
   ControlServerTest()
-      : manager(QueueLimits{}, Placement({}, {0, 1}), dp),
+      : manager(limits(), Placement({}, {0, 1}), dp),
         control(manager, dp, dp, AgentInfo{"9.8.7", "host-a", std::chrono::steady_clock::now()},
-                [] { return Result<void>{}; }) {}
+                [] { return Result<void>{}; }, OperationTiming{.port_retry_limit = std::chrono::seconds(30)}) {}
   ~ControlServerTest() override { stop_io(); }
+
+  // Drains (and retries of a held port) end when a test lets them, well
+  // before their limit.
+  static QueueLimits limits() {
+    QueueLimits l;
+    l.drain_timeout = std::chrono::seconds(30);
+    return l;
+  }
 
   // In a directory open() has to create.
   std::string socket_path() const { return dir.file("run/vmqd.sock"); }
@@ -451,6 +465,267 @@ TEST_F(ControlServerTest, TooManyConnectionsAreTurnedAwayUntilOneCloses) {
   api::Client client(socket_path(), 5s);
   auto served = client.call("status");
   EXPECT_TRUE(served) << served.error().error.message;
+}
+
+// ---- requests that wait ----------------------------------------------------
+
+json web_queue(const std::string& name, const std::string& port, const char* mac) {
+  return {{"name", name}, {"uplink", "uplink0"}, {"port", port}, {"filters", json::array({{{"mac", mac}}})}};
+}
+
+// Until `queue` shows `state`, asking on `client`'s connection: every answer
+// is a request served meanwhile.
+bool shows_state(api::Client& client, const std::string& queue, const std::string& state) {
+  for (int i = 0; i < 1000; ++i) {
+    auto shown = client.call("queue.show", {{"queue", queue}});
+    if (shown && shown->at("state") == state) return true;
+  }
+  return false;
+}
+
+constexpr const char* kBusyFreeing =
+    "queue web1: busy: another request is freeing it (its frames are being delivered to its port); try again once "
+    "it has been answered";
+
+TEST_F(ControlServerTest, ARequestAwaitingADrainDoesNotHoldUpOtherConnections) {
+  start();
+  api::Client other(socket_path(), 5s);
+  ASSERT_TRUE(other.call("queue.add", web_queue("web1", "port1", "52:54:00:aa:bb:01")));
+  ASSERT_TRUE(other.call("queue.add", web_queue("web2", "port2", "52:54:00:aa:bb:02")));
+  on_io([&] { dp.probes_before_empty = -1; });  // web1's rings stay busy until the test empties them
+
+  RawClient deleting(socket_path());
+  ASSERT_TRUE(deleting.connected());
+  deleting.send(api::encode(api::Request{7, "queue.del", {{"queue", "web1"}}}));
+  ASSERT_TRUE(shows_state(other, "web1", "dma-stopped")) << "the drain did not start";
+
+  // Served while web1 drains: reads, and changes to other queues.
+  auto status = other.call("status");
+  ASSERT_TRUE(status) << status.error().error.message;
+  EXPECT_EQ(status->at("queues"), 2);
+  auto changed = other.call("queue.set", {{"queue", "web2"}, {"vm", "vm-2"}});
+  EXPECT_TRUE(changed) << changed.error().error.message;
+  // Refused, saying why: anything else that would change web1.
+  for (const auto& [method, params] : std::vector<std::pair<std::string, json>>{
+           {"filter.add", {{"queue", "web1"}, {"mac", "52:54:00:aa:bb:03"}}},
+           {"queue.del", {{"queue", "web1"}}},
+           {"queue.pause", {{"queue", "web1"}}},
+           {"migrate.drain", {{"queue", "web1"}}}}) {
+    auto refused = other.call(method, params);
+    ASSERT_FALSE(refused) << method;
+    EXPECT_EQ(refused.error().error.code, Errc::invalid_state) << method;
+    EXPECT_EQ(refused.error().error.message, kBusyFreeing) << method;
+  }
+  EXPECT_FALSE(deleting.read_line(20ms)) << "queue.del answered before its drain was over";
+
+  on_io([&] {
+    dp.frames_in_ring = 3;
+    dp.probes_before_empty = 0;
+  });
+  const auto reply = decoded(deleting.read_line());
+  EXPECT_EQ(reply.id, 7u);
+  ASSERT_FALSE(reply.error) << reply.error->message;
+  EXPECT_EQ(reply.result.at("name"), "web1");
+  EXPECT_EQ(reply.result.at("drained_frames"), 3);
+  status = other.call("status");
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->at("queues"), 1);
+}
+
+TEST_F(ControlServerTest, ARequestWaitingForAHeldPortDoesNotHoldUpOtherConnections) {
+  start();
+  on_io([&] { dp.port_busy_starts = -1; });
+  RawClient adding(socket_path());
+  ASSERT_TRUE(adding.connected());
+  adding.send(api::encode(api::Request{9, "queue.add", web_queue("web1", "port1", "52:54:00:aa:bb:01")}));
+  api::Client other(socket_path(), 5s);
+  ASSERT_TRUE(shows_state(other, "web1", "set")) << "the queue was not allocated";
+  auto refused = other.call("queue.del", {{"queue", "web1"}});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().error.message,
+            "queue web1: busy: another request is starting it; try again once it has been answered");
+  auto status = other.call("status");
+  ASSERT_TRUE(status) << status.error().error.message;
+  EXPECT_FALSE(adding.read_line(20ms)) << "queue.add answered while its port was held";
+
+  on_io([&] { dp.port_busy_starts = 0; });
+  const auto reply = decoded(adding.read_line());
+  EXPECT_EQ(reply.id, 9u);
+  ASSERT_FALSE(reply.error) << reply.error->message;
+  EXPECT_EQ(reply.result.at("state"), "running");
+}
+
+asio::awaitable<void> note_when_answered(ControlServer& server, std::atomic<bool>& answered) {
+  co_await server.wait_until_answered(30s);
+  answered = true;
+}
+
+TEST_F(ControlServerTest, StopClosesIdleConnectionsAndLetsARequestUnderWayBeAnswered) {
+  start();
+  api::Client other(socket_path(), 5s);
+  ASSERT_TRUE(other.call("queue.add", web_queue("web1", "port1", "52:54:00:aa:bb:01")));
+  on_io([&] { dp.probes_before_empty = -1; });
+  RawClient deleting(socket_path());
+  ASSERT_TRUE(deleting.connected());
+  deleting.send(api::encode(api::Request{8, "queue.del", {{"queue", "web1"}}}));
+  ASSERT_TRUE(shows_state(other, "web1", "dma-stopped"));
+  RawClient idle(socket_path());
+  ASSERT_TRUE(idle.connected());
+  idle.send(api::encode(api::Request{1, "status", json::object()}));
+  ASSERT_FALSE(decoded(idle.read_line()).error);
+
+  std::atomic<bool> answered{false};
+  on_io([&] {
+    server->stop();
+    asio::co_spawn(io, note_when_answered(*server, answered), asio::detached);
+  });
+  EXPECT_TRUE(idle.closed_by_server()) << "a connection waiting for a request is closed at stop";
+  EXPECT_FALSE(answered);
+
+  on_io([&] { dp.probes_before_empty = 0; });
+  const auto reply = decoded(deleting.read_line());
+  EXPECT_EQ(reply.id, 8u);
+  EXPECT_FALSE(reply.error) << reply.error->message;
+  EXPECT_TRUE(deleting.closed_by_server()) << "after its answer, the connection ends";
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!answered && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
+  EXPECT_TRUE(answered);
+}
+
+// ---- a worker that does not answer -------------------------------------------
+
+// Which queues a worker may touch; one it serves after it was freed is
+// counted (and caught by AddressSanitizer in the sanitizer build).
+struct Liveness {
+  std::mutex lock;
+  std::set<const void*> alive;
+  std::atomic<int> serviced_after_free{0};
+};
+
+// A queue a real worker serves; hold() makes its next service() call keep
+// the worker (which then takes no command) until release().
+class TrackedQueue final : public os::ServicedQueue {
+ public:
+  explicit TrackedQueue(Liveness& liveness) : liveness_(liveness) {
+    std::lock_guard lock(liveness_.lock);
+    liveness_.alive.insert(this);
+  }
+  ~TrackedQueue() override {
+    std::lock_guard lock(liveness_.lock);
+    liveness_.alive.erase(this);
+  }
+  os::ServiceRound service() override {
+    {
+      std::lock_guard lock(liveness_.lock);
+      if (!liveness_.alive.contains(this)) {
+        ++liveness_.serviced_after_free;
+        return {};
+      }
+    }
+    ++services;
+    std::unique_lock lock(gate_lock_);
+    if (hold_) {
+      held_ = true;
+      gate_.notify_all();
+      gate_.wait_for(lock, 30s, [this] { return !hold_; });  // bounded, whatever the test does
+      held_ = false;
+    }
+    return {};
+  }
+  std::vector<int> poll_fds() const override { return {}; }
+  bool awaiting_port() const override { return false; }
+  void set_worker_tid(int) override {}
+
+  bool hold() {
+    std::unique_lock lock(gate_lock_);
+    hold_ = true;
+    return gate_.wait_for(lock, 5s, [this] { return held_; });
+  }
+  void release() {
+    std::lock_guard lock(gate_lock_);
+    hold_ = false;
+    gate_.notify_all();
+  }
+  std::atomic<unsigned> services{0};
+
+ private:
+  Liveness& liveness_;
+  std::mutex gate_lock_;
+  std::condition_variable gate_;
+  bool hold_ = false, held_ = false;
+};
+
+Result<void> settle(os::Worker& worker, Result<os::Worker::Ticket> posted) {
+  if (!posted) return std::unexpected(posted.error());
+  for (auto settled = worker.settled(*posted);; settled = worker.settled(*posted)) {
+    if (!settled) return std::unexpected(settled.error());
+    if (*settled) return {};
+    std::this_thread::sleep_for(1ms);
+  }
+}
+
+TEST_F(ControlServerTest, AWorkerThatDoesNotAnswerHoldsUpOnlyItsRequestAndItsCommandIsTakenBack) {
+  auto started = os::Worker::start(0, 3000ms);
+  ASSERT_TRUE(started) << started.error().message;
+  std::unique_ptr<os::Worker> worker = std::move(*started);
+  Liveness liveness;
+  TrackedQueue busy(liveness);
+  ASSERT_TRUE(settle(*worker, worker->post_add(&busy)));
+  ASSERT_TRUE(busy.hold()) << "the worker did not serve the queue that holds it";
+
+  // The dataplane's side of starting web1: its path goes to the worker.
+  std::unique_ptr<TrackedQueue> path;
+  std::optional<os::Worker::Ticket> ticket;
+  dp.on_start = [&](const QueueSpec&) -> Result<void> {
+    path = std::make_unique<TrackedQueue>(liveness);
+    auto posted = worker->post_add(path.get());
+    if (!posted) return std::unexpected(posted.error());
+    ticket.emplace(std::move(*posted));
+    return {};
+  };
+  dp.on_settle = [&](QueueId id) -> Result<bool> {
+    if (!ticket) return true;
+    auto settled = worker->settled(*ticket);
+    if (settled && !*settled) return false;
+    ticket.reset();
+    if (settled) return true;
+    path.reset();  // withdrawn: nothing queued for the worker points to it
+    dp.started.erase(id);
+    return std::unexpected(settled.error());
+  };
+  start();
+
+  RawClient adding(socket_path());
+  ASSERT_TRUE(adding.connected());
+  adding.send(api::encode(api::Request{11, "queue.add", web_queue("web1", "port1", "52:54:00:aa:bb:01")}));
+  api::Client other(socket_path(), 5s);
+  ASSERT_TRUE(shows_state(other, "web1", "set")) << "the queue was not allocated";
+  auto status = other.call("status");
+  ASSERT_TRUE(status) << status.error().error.message;
+  EXPECT_FALSE(adding.read_line(20ms)) << "queue.add answered before the worker's deadline";
+
+  const auto reply = decoded(adding.read_line(10s));
+  EXPECT_EQ(reply.id, 11u);
+  ASSERT_TRUE(reply.error);
+  EXPECT_EQ(reply.error->code, Errc::timeout);
+  EXPECT_EQ(reply.error->message, "queue web1: the worker of CPU 0 did not answer within 3000 ms; nothing changed");
+  on_io([&] { EXPECT_EQ(path, nullptr) << "the path handed to the worker was not freed"; });
+  status = other.call("status");
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->at("queues"), 0) << "queue.add left something behind";
+
+  busy.release();
+  const unsigned before = busy.services;
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (busy.services < before + 3 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
+  EXPECT_GE(busy.services, before + 3) << "the worker did not run again";
+  EXPECT_EQ(liveness.serviced_after_free, 0) << "the worker served the freed path";
+  EXPECT_EQ(worker->queue_count(), 1u);
+  on_io([&] {
+    dp.on_start = nullptr;
+    dp.on_settle = nullptr;
+  });
+  EXPECT_TRUE(settle(*worker, worker->post_remove(&busy)));
 }
 
 TEST_F(ControlServerTest, StaleSocketFileIsReplaced) {

@@ -2,6 +2,8 @@
 // fail: the seam through which the core logic is tested without root.
 #pragma once
 
+#include <cerrno>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -25,7 +27,10 @@ class FakeDataplane : public Dataplane {
   std::map<std::pair<std::string, std::string>, Installed> filters;  // (uplink, match) -> filter
   std::vector<std::string> calls;                  // every call, in order
   std::set<std::string> fail_next;                 // names of calls that fail once
-  std::uint64_t frames_in_ring = 0;                // delivered by the next drain
+  std::uint64_t frames_in_ring = 0;                // delivered at the next drain probe
+  int port_busy_starts = 0;                        // starts refused as if the port were still held; negative: all
+  int probes_before_empty = 0;                     // drain probes that find the rings busy; negative: all do
+  std::map<QueueId, std::uint64_t> delivered;      // what drain probes report as delivered so far
 
   std::vector<UplinkInfo> uplinks() const override { return uplink_list; }
   std::vector<std::string> uplink_names() const override {
@@ -40,9 +45,27 @@ class FakeDataplane : public Dataplane {
     return {};
   }
 
+  // What the tests put between the dataplane and a worker (none by
+  // default: every change settles at once).
+  std::function<Result<void>(const QueueSpec&)> on_start;
+  std::function<Result<bool>(QueueId)> on_settle;
+
+  Result<bool> change_settled(QueueId queue) override {
+    if (auto e = injected("change_settled")) return std::unexpected(e->error());
+    return on_settle ? on_settle(queue) : true;
+  }
+
   Result<void> start_queue(const QueueSpec& spec) override {
     if (auto e = injected("start_queue")) return *e;
+    if (port_busy_starts != 0) {
+      if (port_busy_starts > 0) --port_busy_starts;
+      return std::unexpected(system_error(EBUSY, "creating the AF_XDP transmit socket on port " + spec.port));
+    }
+    if (on_start) {
+      if (auto ok = on_start(spec); !ok) return ok;
+    }
     started[spec.id] = spec;
+    delivered[spec.id] = 0;
     return {};
   }
 
@@ -71,10 +94,20 @@ class FakeDataplane : public Dataplane {
     return {};
   }
 
-  Result<DrainResult> drain_queue(QueueId queue, std::chrono::milliseconds) override {
-    if (auto e = injected("drain_queue")) return std::unexpected(e->error());
+  // Busy while frames are in the ring (the probe delivers them) or
+  // probes_before_empty says so; "drained <id>" is recorded for every probe
+  // that finds the rings empty.
+  Result<DrainProbe> drain_probe(QueueId queue) override {
+    if (auto e = injected("drain_probe")) return std::unexpected(e->error());
+    DrainProbe probe{true, delivered[queue], QueueStats{}};
+    if (frames_in_ring > 0 || probes_before_empty != 0) {
+      probe.rings_empty = false;
+      delivered[queue] += std::exchange(frames_in_ring, 0);
+      if (probes_before_empty > 0) --probes_before_empty;
+      return probe;
+    }
     calls.push_back("drained " + std::to_string(queue));
-    return DrainResult{std::exchange(frames_in_ring, 0), std::chrono::microseconds(5), QueueStats{}};
+    return probe;
   }
 
   void stop_queue(QueueId queue) override {

@@ -12,6 +12,7 @@
 #include "service/metrics_snapshot.h"
 #include "service/views.h"
 #include "unit/fake_dataplane.h"
+#include "unit/handle_now.h"
 
 namespace vmq::service {
 namespace {
@@ -51,7 +52,8 @@ class MetricsCollectTest : public ::testing::Test {
   }
 
   json call(const std::string& method, json params) {
-    const api::Reply reply = control.handle(api::Request{1, method, std::move(params)});
+    const api::Request request{1, method, std::move(params)};
+    const api::Reply reply = test::handle_now(control, request);
     if (reply.error) return json{{"error", reply.error->message}};
     return reply.result;
   }

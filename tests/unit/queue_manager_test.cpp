@@ -14,6 +14,11 @@ using test::FakeDataplane;
 
 MacAddress mac(const char* text) { return *MacAddress::parse(text); }
 FilterMatch match(const char* m, std::optional<long> vlan = std::nullopt) { return *FilterMatch::make(mac(m), vlan); }
+template <typename T>
+Result<void> outcome(const Result<T>& result) {
+  if (!result) return std::unexpected(result.error());
+  return {};
+}
 
 struct RecordingEvents : QueueEvents {
   std::vector<std::string> log;
@@ -38,6 +43,60 @@ class QueueManagerTest : public ::testing::Test {
     return QueueParams{name, "vm-" + name, "uplink0", port, cpu, std::nullopt, VlanMode::trunk};
   }
   QueueState state_of(QueueId id) const { return manager.queue(id)->state; }
+
+  // The service's steps, without its timers (the fake's workers answer at once).
+  Result<void> settle(QueueId id) {
+    auto settled = manager.change_settled(id);
+    if (!settled) return std::unexpected(settled.error());
+    EXPECT_TRUE(*settled);
+    return {};
+  }
+  Result<void> complete(QueueId id) {
+    if (auto begun = manager.begin_start(id); !begun) return begun;
+    auto started = manager.try_start(id);
+    if (started) started = settle(id);
+    return manager.finish_start(id, started);
+  }
+  Result<void> set_cpu(QueueId id, unsigned cpu) {
+    auto moving = manager.begin_move(id, cpu);
+    if (!moving) return std::unexpected(moving.error());
+    if (!*moving) return {};
+    return manager.finish_move(id, cpu, settle(id));
+  }
+  Result<QueueId> create(const QueueParams& p, const std::vector<FilterMatch>& filters) {
+    auto id = manager.prepare(p, filters);
+    if (!id) return id;
+    if (auto started = complete(*id); !started) {
+      manager.discard(*id);
+      return std::unexpected(started.error());
+    }
+    return id;
+  }
+
+  // The service's drain without its timers: probes until the fake's rings are empty.
+  Result<DrainResult> finish(Result<QueueManager::Freeing> freeing) {
+    if (!freeing) return std::unexpected(freeing.error());
+    Result<DrainResult> drained = DrainResult{};
+    if (freeing->must_drain) {
+      std::optional<std::uint64_t> first;
+      for (int probes = 0; probes < 100; ++probes) {
+        auto probe = manager.drain_probe(freeing->queue);
+        if (!probe) {
+          drained = std::unexpected(probe.error());
+          break;
+        }
+        if (!first) first = probe->delivered;
+        if (probe->rings_empty) {
+          drained = DrainResult{probe->delivered - *first, {}, probe->stats};
+          break;
+        }
+      }
+    }
+    if (manager.release_resources(*freeing) && freeing->must_drain) (void)settle(freeing->queue);
+    return manager.finish_free(*freeing, drained);
+  }
+  Result<DrainResult> free(QueueId id) { return finish(manager.begin_free(id)); }
+  Result<DrainResult> remove(QueueId id) { return finish(manager.begin_remove(id)); }
 
   FakeDataplane dp;
   RecordingEvents events;
@@ -117,7 +176,7 @@ TEST_F(QueueManagerTest, QueueIdsAreReusedOnlyAfterTheQueueIsGone) {
   auto full = manager.allocate(params("d", "port4"));
   ASSERT_FALSE(full);
   EXPECT_EQ(full.error().code, Errc::limit_reached);
-  ASSERT_TRUE(manager.free(*b));
+  ASSERT_TRUE(free(*b));
   auto d = manager.allocate(params("d", "port4"));
   ASSERT_TRUE(d);
   EXPECT_EQ(*d, *b);
@@ -128,7 +187,7 @@ TEST_F(QueueManagerTest, FilterBeforeCompletionGivesSetAndNoDelivery) {
   ASSERT_TRUE(manager.set_filter(id, match("52:54:00:00:00:01", 100)));
   EXPECT_EQ(state_of(id), QueueState::set);
   EXPECT_EQ(dp.published.at(id), VMQ_QUEUE_SET);
-  ASSERT_TRUE(manager.complete(id));
+  ASSERT_TRUE(complete(id));
   EXPECT_EQ(state_of(id), QueueState::running);
   EXPECT_EQ(dp.published.at(id), VMQ_QUEUE_RUNNING);
   ASSERT_TRUE(dp.started.contains(id));
@@ -140,7 +199,7 @@ TEST_F(QueueManagerTest, FilterBeforeCompletionGivesSetAndNoDelivery) {
 
 TEST_F(QueueManagerTest, CompleteWithoutFiltersGivesPausedAndTheFirstFilterRuns) {
   auto id = *manager.allocate(params("web1", "port1"));
-  ASSERT_TRUE(manager.complete(id));
+  ASSERT_TRUE(complete(id));
   EXPECT_EQ(state_of(id), QueueState::paused);
   EXPECT_EQ(dp.published.at(id), VMQ_QUEUE_PAUSED);
   ASSERT_TRUE(manager.set_filter(id, match("52:54:00:00:00:01")));
@@ -151,16 +210,16 @@ TEST_F(QueueManagerTest, CompleteWithoutFiltersGivesPausedAndTheFirstFilterRuns)
 TEST_F(QueueManagerTest, BlankCellsAreRefusedWithNoChange) {
   auto set_q = *manager.allocate(params("s", "port1"));
   auto filter = *manager.set_filter(set_q, match("52:54:00:00:00:01"));
-  auto run_q = *manager.create(params("r", "port2"), {match("52:54:00:00:00:02")});
+  auto run_q = *create(params("r", "port2"), {match("52:54:00:00:00:02")});
   const auto calls_before = dp.calls.size();
   const auto published_before = dp.published;
 
-  auto free_set = manager.free(set_q);  // FREE in Set
+  auto free_set = free(set_q);  // FREE in Set
   ASSERT_FALSE(free_set);
   EXPECT_EQ(free_set.error().code, Errc::invalid_state);
-  auto free_running = manager.free(run_q);  // FREE in Running
+  auto free_running = free(run_q);  // FREE in Running
   ASSERT_FALSE(free_running);
-  auto second_complete = manager.complete(run_q);  // a second COMPLETE
+  auto second_complete = complete(run_q);  // a second COMPLETE
   ASSERT_FALSE(second_complete);
   EXPECT_EQ(second_complete.error().code, Errc::invalid_state);
   EXPECT_NE(second_complete.error().message.find("in state running"), std::string::npos);
@@ -173,7 +232,7 @@ TEST_F(QueueManagerTest, BlankCellsAreRefusedWithNoChange) {
 }
 
 TEST_F(QueueManagerTest, ClearingTheLastFilterPausesARunningQueueAndUnsetsASetOne) {
-  auto run_q = *manager.create(params("r", "port1"), {match("52:54:00:00:00:01"), match("52:54:00:00:00:01", 5)});
+  auto run_q = *create(params("r", "port1"), {match("52:54:00:00:00:01"), match("52:54:00:00:00:01", 5)});
   auto filters = manager.queue(run_q)->filters;
   ASSERT_TRUE(manager.clear_filter(filters[0]));
   EXPECT_EQ(state_of(run_q), QueueState::running);
@@ -199,9 +258,9 @@ TEST_F(QueueManagerTest, UnknownFilterIsNotFound) {
 }
 
 TEST_F(QueueManagerTest, FreeIndicatesDmaStoppedOnceThenForgetsTheQueue) {
-  auto id = *manager.create(params("web1", "port1"), {match("52:54:00:00:00:01")});
+  auto id = *create(params("web1", "port1"), {match("52:54:00:00:00:01")});
   dp.frames_in_ring = 17;
-  auto drained = manager.remove(id);
+  auto drained = remove(id);
   ASSERT_TRUE(drained) << drained.error().message;
   EXPECT_EQ(drained->frames, 17u);
   EXPECT_EQ(events.count("web1:dma-stopped"), 1);
@@ -217,10 +276,74 @@ TEST_F(QueueManagerTest, FreeIndicatesDmaStoppedOnceThenForgetsTheQueue) {
   EXPECT_LT(drain_call, std::ranges::find(dp.calls, "stop_queue")) << "sockets close only after the drain";
 }
 
+TEST_F(QueueManagerTest, WhileAQueueDrainsEveryOtherChangeToItIsRefusedSayingWhatItIsDoing) {
+  auto id = *create(params("web1", "port1"), {match("52:54:00:00:00:01")});
+  auto other = *create(params("web2", "port2"), {match("52:54:00:00:00:02")});
+  auto freeing = manager.begin_remove(id);
+  ASSERT_TRUE(freeing) << freeing.error().message;
+  EXPECT_TRUE(freeing->must_drain);
+  EXPECT_EQ(state_of(id), QueueState::dma_stopped);
+  EXPECT_EQ(dp.published.at(id), VMQ_QUEUE_DMA_STOPPED);
+  const std::string busy =
+      "queue web1: busy: another request is freeing it (its frames are being delivered to its port); try again "
+      "once it has been answered";
+  const auto calls_before = dp.calls.size();
+  const Result<void> refusals[] = {
+      outcome(manager.set_filter(id, match("52:54:00:00:00:03"))),
+      complete(id),
+      manager.pause(id),
+      manager.resume(id),
+      outcome(manager.begin_move(id, 1)),
+      manager.rename(id, "web9"),
+      manager.set_vm(id, "vm9"),
+      outcome(manager.begin_free(id)),
+      outcome(manager.begin_remove(id)),
+  };
+  for (const auto& refused : refusals) {
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, Errc::invalid_state);
+    EXPECT_EQ(refused.error().message, busy);
+  }
+  EXPECT_EQ(dp.calls.size(), calls_before) << "a refused request must not touch the dataplane";
+  // Other queues and reads are not held up.
+  EXPECT_TRUE(manager.rename(other, "web3"));
+  EXPECT_EQ((*manager.find("web1"))->state, QueueState::dma_stopped);
+
+  auto drained = finish(freeing);
+  ASSERT_TRUE(drained) << drained.error().message;
+  EXPECT_EQ(manager.queue(id), nullptr);
+  EXPECT_EQ(events.count("web1:dma-stopped"), 1);
+}
+
+TEST_F(QueueManagerTest, AFailedDrainStillFreesTheQueueAndReportsTheFailure) {
+  auto id = *create(params("web1", "port1"), {});
+  auto freeing = manager.begin_free(id);
+  ASSERT_TRUE(freeing);
+  ASSERT_TRUE(manager.release_resources(*freeing));
+  auto freed = manager.finish_free(*freeing, fail(Errc::timeout, "too slow"));
+  ASSERT_FALSE(freed);
+  EXPECT_EQ(freed.error().message, "too slow");
+  EXPECT_EQ(manager.queue(id), nullptr);
+  EXPECT_TRUE(dp.started.empty());
+  EXPECT_EQ(events.count("web1:dma-stopped"), 1);
+}
+
+TEST_F(QueueManagerTest, QuiescePausesEveryStartedQueueInTheClassifierAndKeepsTheRecords) {
+  auto running = *create(params("r", "port1"), {match("52:54:00:00:00:01")});
+  auto allocated = *manager.allocate(params("a", "port2"));
+  std::vector<Error> errors;
+  const auto to_drain = manager.begin_quiesce(errors);
+  EXPECT_TRUE(errors.empty());
+  EXPECT_EQ(to_drain, std::vector<QueueId>{running});
+  EXPECT_EQ(dp.published.at(running), VMQ_QUEUE_PAUSED);
+  EXPECT_EQ(state_of(running), QueueState::running) << "the record (and so the saved state) is unchanged";
+  EXPECT_EQ(state_of(allocated), QueueState::allocated);
+}
+
 TEST_F(QueueManagerTest, AFailedStateWriteWhileFreeingIsReportedAndTheQueueIsStillFreed) {
-  auto id = *manager.create(params("web1", "port1"), {});
+  auto id = *create(params("web1", "port1"), {});
   dp.fail_next.insert("publish_queue_state");
-  auto freed = manager.free(id);
+  auto freed = free(id);
   ASSERT_TRUE(freed) << freed.error().message;
   EXPECT_EQ(events.count("web1:publish-failed:publish_queue_state failed (injected)"), 1);
   EXPECT_EQ(manager.queue(id), nullptr);
@@ -229,15 +352,15 @@ TEST_F(QueueManagerTest, AFailedStateWriteWhileFreeingIsReportedAndTheQueueIsSti
 }
 
 TEST_F(QueueManagerTest, FreeOfAQueueWithFiltersIsRefused) {
-  auto id = *manager.create(params("web1", "port1"), {match("52:54:00:00:00:01")});
-  auto r = manager.free(id);
+  auto id = *create(params("web1", "port1"), {match("52:54:00:00:00:01")});
+  auto r = free(id);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("clear them first"), std::string::npos);
   EXPECT_EQ(state_of(id), QueueState::running);
 }
 
 TEST_F(QueueManagerTest, AMacVlanPairBelongsToOneQueuePerUplink) {
-  auto a = *manager.create(params("db2", "port1"), {});
+  auto a = *create(params("db2", "port1"), {});
   auto first = *manager.set_filter(a, match("52:54:00:aa:bb:cc", 100));
   auto b = *manager.allocate(params("web1", "port2"));
   auto dup = manager.set_filter(b, match("52:54:00:aa:bb:cc", 100));
@@ -254,8 +377,8 @@ TEST_F(QueueManagerTest, AMacVlanPairBelongsToOneQueuePerUplink) {
 }
 
 TEST_F(QueueManagerTest, FilterIdsAreGlobalNonzeroAndUniqueUpToTheLimit) {
-  auto a = *manager.create(params("a", "port1"), {});
-  auto b = *manager.create(params("b", "port2"), {});
+  auto a = *create(params("a", "port1"), {});
+  auto b = *create(params("b", "port2"), {});
   std::vector<FilterId> ids;
   for (int i = 0; i < 5; ++i) {
     char m[18];
@@ -272,7 +395,7 @@ TEST_F(QueueManagerTest, FilterIdsAreGlobalNonzeroAndUniqueUpToTheLimit) {
 
 TEST_F(QueueManagerTest, CreateLeavesNothingBehindWhenAFilterFails) {
   dp.fail_next.insert("install_filter");
-  auto id = manager.create(params("web1", "port1"), {match("52:54:00:00:00:01")});
+  auto id = create(params("web1", "port1"), {match("52:54:00:00:00:01")});
   ASSERT_FALSE(id);
   EXPECT_TRUE(manager.queues().empty());
   EXPECT_EQ(manager.filter_count(), 0u);
@@ -284,7 +407,7 @@ TEST_F(QueueManagerTest, CreateLeavesNothingBehindWhenAFilterFails) {
 
 TEST_F(QueueManagerTest, CreateLeavesNothingBehindWhenTheQueueCannotStart) {
   dp.fail_next.insert("start_queue");
-  auto id = manager.create(params("web1", "port1"), {match("52:54:00:00:00:01"), match("52:54:00:00:00:02", 9)});
+  auto id = create(params("web1", "port1"), {match("52:54:00:00:00:01"), match("52:54:00:00:00:02", 9)});
   ASSERT_FALSE(id);
   EXPECT_NE(id.error().message.find("start_queue failed"), std::string::npos);
   EXPECT_TRUE(manager.queues().empty());
@@ -293,7 +416,7 @@ TEST_F(QueueManagerTest, CreateLeavesNothingBehindWhenTheQueueCannotStart) {
 }
 
 TEST_F(QueueManagerTest, OperatorPauseKeepsFiltersButStopsDelivery) {
-  auto id = *manager.create(params("web1", "port1"), {match("52:54:00:00:00:01")});
+  auto id = *create(params("web1", "port1"), {match("52:54:00:00:00:01")});
   ASSERT_TRUE(manager.pause(id));
   EXPECT_EQ(manager.queue(id)->visible_state(), QueueState::paused);
   EXPECT_EQ(dp.published.at(id), VMQ_QUEUE_PAUSED);
@@ -307,7 +430,7 @@ TEST_F(QueueManagerTest, OperatorPauseKeepsFiltersButStopsDelivery) {
 
 TEST_F(QueueManagerTest, PauseAndResumeRefuseQueuesThatCannotRun) {
   auto id = *manager.allocate(params("web1", "port1"));
-  ASSERT_TRUE(manager.complete(id));  // paused: no filters
+  ASSERT_TRUE(complete(id));  // paused: no filters
   EXPECT_FALSE(manager.pause(id));
   auto r = manager.resume(id);
   ASSERT_FALSE(r);
@@ -315,17 +438,17 @@ TEST_F(QueueManagerTest, PauseAndResumeRefuseQueuesThatCannotRun) {
 }
 
 TEST_F(QueueManagerTest, CpuChangesAreValidatedAndMoveAStartedQueue) {
-  auto id = *manager.create(params("web1", "port1", 0u), {match("52:54:00:00:00:01")});
-  auto bad = manager.set_cpu(id, 5);
+  auto id = *create(params("web1", "port1", 0u), {match("52:54:00:00:00:01")});
+  auto bad = set_cpu(id, 5);
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message.find("CPU 5 is not online"), std::string::npos);
   EXPECT_EQ(manager.queue(id)->cpu, 0u);
-  ASSERT_TRUE(manager.set_cpu(id, 1));
+  ASSERT_TRUE(set_cpu(id, 1));
   EXPECT_EQ(manager.queue(id)->cpu, 1u);
   EXPECT_EQ(dp.started.at(id).cpu, 1u);
 
   dp.fail_next.insert("move_queue");
-  EXPECT_FALSE(manager.set_cpu(id, 0));
+  EXPECT_FALSE(set_cpu(id, 0));
   EXPECT_EQ(manager.queue(id)->cpu, 1u) << "a failed move leaves the queue where it was";
 }
 
@@ -363,29 +486,46 @@ TEST_F(QueueManagerTest, RenameAndVmChangesAreValidated) {
   EXPECT_EQ(manager.queue(a)->vm, "guest 7");
 }
 
-TEST_F(QueueManagerTest, RestoreKeepsIdsAndAQueueThatCannotStartStaysVisible) {
+TEST_F(QueueManagerTest, RestoreKeepsIdsAndFiltersAndLeavesTheStartToTheCaller) {
   Queue saved{2, "web1", "vm1", "uplink0", "port1", 1, 256, VlanMode::access, QueueState::running, true, {}, {}};
   std::vector<Filter> filters{{4, 2, match("52:54:00:00:00:01", 100)}};
-  ASSERT_TRUE(manager.restore(saved, filters));
+  auto id = manager.restore(saved, filters);
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_EQ(*id, 2u);
   const Queue* q = manager.queue(2);
   ASSERT_NE(q, nullptr);
   EXPECT_EQ(q->filters, std::vector<FilterId>{4});
   EXPECT_EQ(q->vlan_mode, VlanMode::access);
-  EXPECT_TRUE(q->paused_by_operator);
-  EXPECT_EQ(dp.published.at(2), VMQ_QUEUE_PAUSED);
-
-  dp.fail_next.insert("start_queue");
-  Queue other{3, "web2", "vm2", "uplink0", "port2", 0, 256, VlanMode::trunk, QueueState::running, false, {}, {}};
-  ASSERT_TRUE(manager.restore(other, {{5, 3, match("52:54:00:00:00:02")}}));
-  EXPECT_EQ(state_of(3), QueueState::set);
-  EXPECT_NE(manager.queue(3)->last_error.find("start_queue failed"), std::string::npos);
-  ASSERT_TRUE(manager.resume(3)) << "resume retries the completion";
-  EXPECT_EQ(state_of(3), QueueState::running);
-  EXPECT_TRUE(manager.queue(3)->last_error.empty());
+  EXPECT_EQ(q->state, QueueState::set);
+  EXPECT_TRUE(manager.awaits_completion(2));
+  EXPECT_TRUE(dp.started.empty());
 
   auto clash = manager.restore(Queue{2, "x", "", "uplink0", "port3", 0, 256, VlanMode::trunk, {}, false, {}, {}}, {});
   ASSERT_FALSE(clash);
   EXPECT_EQ(clash.error().code, Errc::conflict);
+}
+
+TEST_F(QueueManagerTest, AStartThatFailsLeavesTheQueueWithItsErrorAndAStartingQueueIsBusy) {
+  auto id = *manager.prepare(params("web1", "port1"), {match("52:54:00:00:00:01")});
+  ASSERT_TRUE(manager.begin_start(id));
+  const auto busy = manager.rename(id, "web2");
+  ASSERT_FALSE(busy);
+  EXPECT_EQ(busy.error().message, "queue web1: busy: another request is starting it; try again once it has been answered");
+  EXPECT_FALSE(manager.begin_remove(id));
+  dp.port_busy_starts = 1;
+  auto held = manager.try_start(id);
+  ASSERT_FALSE(held);
+  EXPECT_TRUE(port_still_held(held.error()));
+  auto failed = manager.finish_start(id, held);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().message, "queue web1: creating the AF_XDP transmit socket on port port1: "
+                                    "Device or resource busy");
+  EXPECT_EQ(state_of(id), QueueState::set);
+  EXPECT_EQ(manager.queue(id)->last_error, "creating the AF_XDP transmit socket on port port1: Device or resource busy");
+  // Idle again: it can be started once more, which clears the error.
+  ASSERT_TRUE(complete(id));
+  EXPECT_EQ(state_of(id), QueueState::running);
+  EXPECT_TRUE(manager.queue(id)->last_error.empty());
 }
 
 }  // namespace

@@ -94,16 +94,29 @@ bool wait_for(const std::function<bool()>& condition, std::chrono::milliseconds 
   return true;
 }
 
+// Polls a posted command until it is settled (the control loop does it on a timer).
+Result<void> settle(Worker& worker, Result<Worker::Ticket> posted) {
+  if (!posted) return std::unexpected(posted.error());
+  while (true) {
+    auto settled = worker.settled(*posted);
+    if (!settled) return std::unexpected(settled.error());
+    if (*settled) return {};
+    std::this_thread::sleep_for(1ms);
+  }
+}
+Result<void> add(Worker& worker, ServicedQueue* queue) { return settle(worker, worker.post_add(queue)); }
+Result<void> remove(Worker& worker, ServicedQueue* queue) { return settle(worker, worker.post_remove(queue)); }
+
 TEST(Worker, CountsTheFramesItsQueuesReceivedNotTheirCompletions) {
   Registry registry;
   FakeQueue queue(registry);
   queue.next_round = {.frames = 3, .completions = 3};
   auto worker = Worker::start(0);
   ASSERT_TRUE(worker) << worker.error().message;
-  ASSERT_TRUE((*worker)->add(&queue));
+  ASSERT_TRUE(add(**worker, &queue));
   ASSERT_TRUE(wait_for([&] { return queue.services > 2; }));
   EXPECT_EQ((*worker)->frames(), 3u);
-  EXPECT_TRUE((*worker)->remove(&queue));
+  EXPECT_TRUE(remove(**worker, &queue));
 }
 
 class WorkerThatDoesNotAnswer : public testing::Test {
@@ -112,14 +125,14 @@ class WorkerThatDoesNotAnswer : public testing::Test {
     auto started = Worker::start(0, 50ms);
     ASSERT_TRUE(started) << started.error().message;
     worker = std::move(*started);
-    ASSERT_TRUE(worker->add(&busy));
+    ASSERT_TRUE(add(*worker, &busy));
     // The worker now sits in busy.service() and takes no command.
     ASSERT_TRUE(busy.hold_and_wait());
   }
   void TearDown() override {
     busy.release();
     if (worker) {
-      EXPECT_TRUE(worker->remove(&busy));
+      EXPECT_TRUE(remove(*worker, &busy));
     }
     worker.reset();
     EXPECT_EQ(registry.services_of_freed, 0) << "the worker serviced a queue after it was freed";
@@ -132,7 +145,7 @@ class WorkerThatDoesNotAnswer : public testing::Test {
 
 TEST_F(WorkerThatDoesNotAnswer, AnAddItDoesNotTakeIsWithdrawnSoTheQueueCanBeFreed) {
   auto queue = std::make_unique<FakeQueue>(registry);
-  auto added = worker->add(queue.get());
+  auto added = add(*worker, queue.get());
   ASSERT_FALSE(added);
   EXPECT_EQ(added.error().code, Errc::timeout);
   EXPECT_NE(added.error().message.find("nothing changed"), std::string::npos) << added.error().message;
@@ -144,18 +157,42 @@ TEST_F(WorkerThatDoesNotAnswer, AnAddItDoesNotTakeIsWithdrawnSoTheQueueCanBeFree
   EXPECT_EQ(worker->queue_count(), 1u);
 }
 
+TEST_F(WorkerThatDoesNotAnswer, PollingAPostedCommandNeverWaitsAndWithdrawsItAtTheDeadline) {
+  auto queue = std::make_unique<FakeQueue>(registry);
+  auto ticket = worker->post_add(queue.get());
+  ASSERT_TRUE(ticket) << ticket.error().message;
+  Result<bool> settled = false;
+  int polls = 0;
+  const auto started = std::chrono::steady_clock::now();
+  while ((settled = worker->settled(*ticket)) && !*settled) {
+    ++polls;
+    // Each poll returns at once: the caller's thread (the control loop) is never held up.
+    ASSERT_LT(std::chrono::steady_clock::now() - started, 5s);
+    std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_GT(polls, 5) << "settled() answered before the deadline without the worker taking the command";
+  ASSERT_FALSE(settled);
+  EXPECT_EQ(settled.error().code, Errc::timeout);
+  EXPECT_EQ(settled.error().message, "the worker of CPU 0 did not answer within 50 ms; nothing changed");
+  queue.reset();  // nothing queued points to it any more
+  busy.release();
+  const unsigned before = busy.services;
+  ASSERT_TRUE(wait_for([&] { return busy.services > before + 3; })) << "the worker did not run again";
+  EXPECT_EQ(worker->queue_count(), 1u);
+}
+
 TEST_F(WorkerThatDoesNotAnswer, ARemoveItDoesNotTakeLeavesTheQueueServedUntilItIsTaken) {
   FakeQueue other(registry);
   busy.release();
-  ASSERT_TRUE(worker->add(&other));
+  ASSERT_TRUE(add(*worker, &other));
   ASSERT_TRUE(busy.hold_and_wait());
-  auto removed = worker->remove(&other);
+  auto removed = remove(*worker, &other);
   ASSERT_FALSE(removed);
   EXPECT_EQ(removed.error().code, Errc::timeout);
   busy.release();
   const unsigned before = other.services;
   ASSERT_TRUE(wait_for([&] { return other.services > before; })) << "a failed remove must leave the queue served";
-  EXPECT_TRUE(worker->remove(&other));  // now it answers
+  EXPECT_TRUE(remove(*worker, &other));  // now it answers
   EXPECT_EQ(worker->queue_count(), 1u);
 }
 
