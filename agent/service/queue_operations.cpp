@@ -14,6 +14,18 @@ namespace vmq::service {
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
+namespace {
+
+// Lets the loop serve others for `interval`; a cancelled wait ends early,
+// and the caller's next probe decides what that means.
+asio::awaitable<void> pause(asio::steady_timer& timer, Clock::duration interval) {
+  timer.expires_after(interval);
+  boost::system::error_code ec;
+  co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+}  // namespace
+
 asio::awaitable<Result<QueueId>> QueueOperations::create(const QueueParams& params,
                                                          const std::vector<FilterMatch>& filters) {
   auto id = manager_.prepare(params, filters);
@@ -51,9 +63,7 @@ asio::awaitable<Result<void>> QueueOperations::bind(QueueId queue) {
   while (true) {
     auto started = manager_.try_start(queue);
     if (started || !port_still_held(started.error()) || Clock::now() >= give_up) co_return started;
-    timer.expires_after(timing_.port_retry);
-    boost::system::error_code ec;
-    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_await pause(timer, timing_.port_retry);
   }
 }
 
@@ -108,9 +118,7 @@ asio::awaitable<Result<DrainResult>> QueueOperations::drain(QueueId queue) {
     if (now - start > timeout)
       co_return fail(Errc::timeout, fmt::format("queue {}: its port did not take the queue's frames within {} ms",
                                                 queue, timeout.count()));
-    timer.expires_after(timing_.drain_poll);
-    boost::system::error_code ec;
-    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_await pause(timer, timing_.drain_poll);
   }
 }
 
@@ -121,9 +129,7 @@ asio::awaitable<Result<void>> QueueOperations::settle(QueueId queue) {
     auto settled = manager_.change_settled(queue);
     if (!settled) co_return std::unexpected(settled.error());
     if (*settled) co_return Result<void>{};
-    timer.expires_after(interval);
-    boost::system::error_code ec;
-    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_await pause(timer, interval);
     interval = std::min(interval * 2, timing_.settle_poll_max);
   }
 }
