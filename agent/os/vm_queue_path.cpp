@@ -45,7 +45,7 @@ Result<void> VmQueuePath::open_port(const QueueSpec& spec) {
   return fail(Errc::unsupported, fmt::format("queue {}: unknown port kind", spec.id));
 }
 
-VmQueuePath::~VmQueuePath() = default;
+VmQueuePath::~VmQueuePath() { reclaim(); }
 
 int VmQueuePath::rx_socket_fd(unsigned rxq) const { return rx_[rxq]->fd(); }
 
@@ -96,7 +96,7 @@ bool VmQueuePath::empty() const {
 
 void VmQueuePath::reclaim() {
   std::vector<std::uint64_t> returns;
-  port_->reclaim(returns);
+  if (port_) port_->reclaim(returns);
   for (auto& rx : rx_) {
     xsk_ring_cons& ring = rx->ring();
     std::uint32_t index = 0;

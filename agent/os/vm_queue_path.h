@@ -29,6 +29,8 @@ class VmQueuePath final : public ServicedQueue {
  public:
   // The port's kind is spec.port_kind.
   static Result<std::unique_ptr<VmQueuePath>> open(UplinkUmem& umem, const QueueSpec& spec);
+  // Gives every frame the queue still holds (RX rings, what its port holds)
+  // back to the UMEM, then closes its sockets. No worker may serve it then.
   ~VmQueuePath() override;
   VmQueuePath(const VmQueuePath&) = delete;
   VmQueuePath& operator=(const VmQueuePath&) = delete;
@@ -51,9 +53,6 @@ class VmQueuePath final : public ServicedQueue {
   // RX rings empty and nothing in flight: the queue holds no frame.
   bool empty() const;
   std::uint64_t delivered_packets() const { return port_->counters().delivered_packets; }
-  // With no worker serving the queue: gives every frame it still holds back
-  // to the UMEM (RX rings, what the port holds).
-  void reclaim();
   QueueStats stats() const;
 
  private:
@@ -63,6 +62,7 @@ class VmQueuePath final : public ServicedQueue {
   Result<void> open_rx_sockets(const QueueSpec& spec);
   Result<void> open_port(const QueueSpec& spec);
   unsigned forward_received(XskRxSocket& rx, std::vector<std::uint64_t>& returns);
+  void reclaim();
 
   UplinkUmem& umem_;
   QueueId id_;
