@@ -1,7 +1,5 @@
 #include "os/uplink_runtime.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
 
 #include "os/netdev.h"
@@ -125,20 +123,10 @@ Result<void> UplinkRuntime::publish_queue(QueueId queue, VlanMode vlan_mode, vmq
 
 Result<void> UplinkRuntime::install_filter(const FilterMatch& match, QueueId queue, FilterId filter) {
   if (auto ok = classifier_->reset_filter_hits(filter); !ok) return ok;
-  if (auto ok = classifier_->put_filter(match.key(), vmq_filter_value{queue, filter}); !ok) return ok;
-  filters_[filter] = {match.key(), queue};
-  return {};
+  return classifier_->put_filter(match.key(), vmq_filter_value{queue, filter});
 }
 
-Result<void> UplinkRuntime::remove_filter(const FilterMatch& match) {
-  if (auto ok = classifier_->delete_filter(match.key()); !ok) return ok;
-  const vmq_filter_key key = match.key();
-  std::erase_if(filters_, [&](const auto& entry) {
-    const vmq_filter_key& installed = entry.second.key;
-    return std::equal(std::begin(key.mac), std::end(key.mac), std::begin(installed.mac)) && key.vlan == installed.vlan;
-  });
-  return {};
-}
+Result<void> UplinkRuntime::remove_filter(const FilterMatch& match) { return classifier_->delete_filter(match.key()); }
 
 Result<Traffic> UplinkRuntime::queue_traffic(QueueId queue) const {
   auto traffic = classifier_->queue_traffic(queue);
@@ -171,26 +159,11 @@ Result<TraceVerdict> UplinkRuntime::trace(std::span<const std::uint8_t> frame, s
     if (!shadow) return std::unexpected(shadow.error());
     shadow_.emplace(std::move(*shadow));
   }
-  const Classifier& shadow = *shadow_;
-  auto before = shadow.default_traffic();
-  if (!before) return std::unexpected(before.error());
-  std::map<FilterId, std::uint64_t> hits_before;
-  for (const auto& [filter, installed] : filters_) hits_before[filter] = shadow.filter_hits(filter).value_or(0);
-
-  auto run = shadow.test_run(frame, static_cast<std::uint32_t>(ifindex_), rxq);
+  auto run = shadow_->trace_run(frame, static_cast<std::uint32_t>(ifindex_), rxq);
   if (!run) return std::unexpected(run.error());
-  TraceVerdict verdict{run->action, std::nullopt, 0, 0, std::move(run->frame)};
-  auto after = shadow.default_traffic();
-  if (!after) return std::unexpected(after.error());
-  for (std::uint32_t r = 0; r < VMQ_DEFAULT_REASON_COUNT; ++r)
-    if ((*after)[r].packets != (*before)[r].packets) verdict.reason = static_cast<vmq_default_reason>(r);
-  // A filter's hit counter moves only on delivery; its map value names the queue.
-  for (const auto& [filter, count] : hits_before) {
-    if (shadow.filter_hits(filter).value_or(0) != count) {
-      verdict.filter = filter;
-      verdict.queue = filters_.at(filter).queue;
-    }
-  }
+  const vmq_trace_record& record = run->record;
+  TraceVerdict verdict{run->action, std::nullopt, record.queue_id, record.filter_id, std::move(run->frame)};
+  if (record.reason < VMQ_DEFAULT_REASON_COUNT) verdict.reason = static_cast<vmq_default_reason>(record.reason);
   return verdict;
 }
 

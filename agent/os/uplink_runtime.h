@@ -1,11 +1,11 @@
 // One uplink as the dataplane runs it: its classifier attached through
-// libxdp, its UMEM, the filters installed in the classifier, the health of
-// the attachment, and, for traces, a second instance of the classifier that
-// reads the live tables but counts apart (loaded on first use).
+// libxdp, its UMEM, the queues and filters in the classifier's tables, the
+// health of the attachment, and, for traces, a second instance of the
+// classifier that reads the live tables but counts apart and records its
+// decisions (loaded on first use).
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -60,19 +60,14 @@ class UplinkRuntime {
   UmemStats umem_stats() const { return umem_->stats(); }
   Result<ClassifierTables> classifier_tables() const;
 
-  // Where the classifier would send `frame` arriving on `rxq`; the live
-  // counters do not move.
+  // Where the classifier would send `frame` arriving on `rxq`, as the trace
+  // instance decided it; the live counters do not move.
   Result<TraceVerdict> trace(std::span<const std::uint8_t> frame, std::uint32_t rxq);
   // Re-checks that the uplink still runs our program on the rx queues it
   // was set up for; true when that changed since the last check.
   bool check_attachment();
 
  private:
-  struct InstalledFilter {
-    vmq_filter_key key;
-    QueueId queue;
-  };
-
   UplinkRuntime(std::string name, int ifindex, unsigned rx_queues, unsigned mtu)
       : name_(std::move(name)), ifindex_(ifindex), rx_queues_(rx_queues), mtu_(mtu) {}
   Result<void> attach_classifier(const UplinkSettings& settings, const LogSink& log);
@@ -87,7 +82,6 @@ class UplinkRuntime {
   std::optional<XdpAttachment> attachment_;
   std::unique_ptr<UplinkUmem> umem_;
   std::optional<Classifier> shadow_;  // for trace, loaded on first use
-  std::map<FilterId, InstalledFilter> filters_;
   std::string degraded_;  // why the uplink does not classify, if it does not
 };
 

@@ -384,13 +384,6 @@ Result<json> ControlApi::trace(const json& params) {
            {"frame", {{"dst", dst->to_string()}, {"vlan", *vlan ? json(**vlan) : json(nullptr)},
                       {"vlan2", *vlan2 ? json(**vlan2) : json(nullptr)}, {"length", frame.size()}}},
            {"output_length", verdict->frame.size()}};
-  // The filter the frame's key matches, if any, explains most verdicts.
-  const Filter* matching = nullptr;
-  for (const Queue* q : manager_.queues())
-    if (q->uplink == *uplink)
-      for (const Filter* f : manager_.filters_of(q->id))
-        if (f->match.mac == *dst && f->match.vlan == key_vlan) matching = f;
-
   if (verdict->action == XDP_REDIRECT) {
     const Queue* q = manager_.queue(verdict->queue);
     const Filter* f = manager_.filter(verdict->filter);
@@ -412,8 +405,9 @@ Result<json> ControlApi::trace(const json& params) {
       why = fmt::format("no filter matches MAC {} {}", dst->to_string(), vlan_text);
       break;
     case VMQ_DEFAULT_QUEUE_NOT_RUNNING: {
-      const Queue* q = matching ? manager_.queue(matching->queue) : nullptr;
-      why = q ? fmt::format("filter {} matches, but queue {} is {}", matching->id, q->name,
+      // The verdict names the filter the frame's key matched and its queue.
+      const Queue* q = verdict->filter ? manager_.queue(verdict->queue) : nullptr;
+      why = q ? fmt::format("filter {} matches, but queue {} is {}", verdict->filter, q->name,
                             to_string(q->visible_state()))
               : "a filter matches, but its queue is not running";
       if (q) out["queue"] = {{"id", q->id}, {"name", q->name}};
@@ -422,13 +416,13 @@ Result<json> ControlApi::trace(const json& params) {
     case VMQ_DEFAULT_BROADCAST_MULTICAST: why = "broadcast and multicast frames always go to the default queue"; break;
     case VMQ_DEFAULT_MALFORMED: why = "the frame is malformed"; break;
     case VMQ_DEFAULT_EMPTY_SLOT:
-      why = fmt::format("filter {} matches, but its queue has no socket on rx queue {}",
-                        matching ? matching->id : 0, rxq->value_or(0));
+      why = fmt::format("filter {} matches, but its queue has no socket on rx queue {}", verdict->filter,
+                        rxq->value_or(0));
       break;
     case VMQ_DEFAULT_OVERSIZE: why = "the frame is longer than a queue's buffer"; break;
     case VMQ_DEFAULT_REASON_COUNT: break;
   }
-  if (matching) out["filter"] = {{"id", matching->id}};
+  if (verdict->filter) out["filter"] = {{"id", verdict->filter}};
   out["explanation"] = "default queue (the host's switch): " + why;
   return out;
 }
