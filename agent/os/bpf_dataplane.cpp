@@ -1,5 +1,6 @@
 #include "os/bpf_dataplane.h"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
