@@ -11,7 +11,7 @@
 
 #include <fmt/format.h>
 
-#include "os/netdev.h"
+#include "core/cpu_list.h"
 #include "service/config.h"
 #include "service/daemon.h"
 #include "service/logger.h"
@@ -35,7 +35,7 @@ struct Overrides {
     AgentConfig& c = *config;
     if (!uplinks.empty()) c.uplinks = uplinks;
     if (cpus) {
-      auto parsed = vmq::os::parse_cpu_list(*cpus);
+      auto parsed = vmq::parse_cpu_list(*cpus);
       if (!parsed) return std::unexpected(vmq::Error{vmq::Errc::invalid_argument, "--cpus: " + parsed.error().message});
       c.cpus = *parsed;
     }

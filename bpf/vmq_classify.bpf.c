@@ -71,6 +71,14 @@ struct {
 	__uint(max_entries, VMQ_DEFAULT_REASON_COUNT);
 } vmq_default_stats SEC(".maps");
 
+/* Written only by the trace builds (vmq/abi.h, vmq_trace_record). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct vmq_trace_record);
+	__uint(max_entries, 1);
+} vmq_decision SEC(".maps");
+
 /* libxdp dispatcher: run after programs of default priority (filters see
  * frames first); XDP_PASS continues to the next program. libxdp finds a run
  * config by program name: each build has its own. */
@@ -200,8 +208,29 @@ static __always_inline __u32 frame_len(struct xdp_md *ctx, bool multi_buffer)
 	return ctx->data_end - ctx->data;
 }
 
-static __always_inline int to_default_queue(struct xdp_md *ctx, __u32 reason, bool multi_buffer)
+/* A trace build's record of its decision; `filter` is what the frame's key
+ * found, NULL before the lookup or when it found nothing. `trace` is a
+ * constant of each build: the live builds contain none of this code. */
+static __always_inline void record_decision(bool trace, __u32 reason, const struct vmq_filter_value *filter)
 {
+	struct vmq_trace_record *record;
+	__u32 zero = 0;
+
+	if (!trace)
+		return;
+	record = bpf_map_lookup_elem(&vmq_decision, &zero);
+	if (!record)
+		return;
+	record->decided = 1;
+	record->reason = reason;
+	record->queue_id = filter ? filter->queue_id : 0;
+	record->filter_id = filter ? filter->filter_id : 0;
+}
+
+static __always_inline int to_default_queue(struct xdp_md *ctx, __u32 reason, const struct vmq_filter_value *filter,
+					    bool multi_buffer, bool trace)
+{
+	record_decision(trace, reason, filter);
 	count_traffic(&vmq_default_stats, reason, frame_len(ctx, multi_buffer));
 	return XDP_PASS;
 }
@@ -225,7 +254,8 @@ static __always_inline int strip_outer_tag(struct xdp_md *ctx)
  * the runt test harness (tests/bpf) passes a nearer end, because the kernel
  * never runs an XDP program on a frame shorter than an Ethernet header.
  */
-static __always_inline int classify(struct xdp_md *ctx, void *data, void *data_end, bool multi_buffer)
+static __always_inline int classify(struct xdp_md *ctx, void *data, void *data_end, bool multi_buffer,
+				    bool trace)
 {
 	struct vmq_filter_value filter;
 	struct vmq_queue_entry *queue;
@@ -236,36 +266,37 @@ static __always_inline int classify(struct xdp_md *ctx, void *data, void *data_e
 	int strip;
 
 	if (parse_frame(data, data_end, &frame) < 0)
-		return to_default_queue(ctx, VMQ_DEFAULT_MALFORMED, multi_buffer);
+		return to_default_queue(ctx, VMQ_DEFAULT_MALFORMED, NULL, multi_buffer, trace);
 
 	key = frame_key_word(data, frame.vlan);
 	if (key & 1) /* group bit of the first MAC octet: broadcast and multicast */
-		return to_default_queue(ctx, VMQ_DEFAULT_BROADCAST_MULTICAST, multi_buffer);
+		return to_default_queue(ctx, VMQ_DEFAULT_BROADCAST_MULTICAST, NULL, multi_buffer, trace);
 
 	if (!find_filter(key, &filter))
-		return to_default_queue(ctx, VMQ_DEFAULT_NO_FILTER, multi_buffer);
+		return to_default_queue(ctx, VMQ_DEFAULT_NO_FILTER, NULL, multi_buffer, trace);
 	queue_id = filter.queue_id;
 	filter_id = filter.filter_id;
 
 	queue = bpf_map_lookup_elem(&vmq_queues, &queue_id);
 	if (!queue || queue->state != VMQ_QUEUE_RUNNING)
-		return to_default_queue(ctx, VMQ_DEFAULT_QUEUE_NOT_RUNNING, multi_buffer);
+		return to_default_queue(ctx, VMQ_DEFAULT_QUEUE_NOT_RUNNING, &filter, multi_buffer, trace);
 
 	strip = frame.tagged && queue->vlan_mode == VMQ_VLAN_MODE_ACCESS;
 	len = frame_len(ctx, multi_buffer) - (strip ? VLAN_HLEN : 0);
 	if (len > max_frame_len)
-		return to_default_queue(ctx, VMQ_DEFAULT_OVERSIZE, multi_buffer);
+		return to_default_queue(ctx, VMQ_DEFAULT_OVERSIZE, &filter, multi_buffer, trace);
 	if (ctx->rx_queue_index >= rxq_count)
-		return to_default_queue(ctx, VMQ_DEFAULT_EMPTY_SLOT, multi_buffer);
+		return to_default_queue(ctx, VMQ_DEFAULT_EMPTY_SLOT, &filter, multi_buffer, trace);
 
 	/* bpf_redirect_map() only records the target (or says the slot is
 	 * empty): the tag comes off once the frame is known to leave. */
 	slot = queue_id * rxq_count + ctx->rx_queue_index;
 	if (bpf_redirect_map(&vmq_xsks, slot, XDP_PASS) != XDP_REDIRECT)
-		return to_default_queue(ctx, VMQ_DEFAULT_EMPTY_SLOT, multi_buffer);
+		return to_default_queue(ctx, VMQ_DEFAULT_EMPTY_SLOT, &filter, multi_buffer, trace);
 	if (strip && strip_outer_tag(ctx)) /* the parse saw the tag: cannot fail */
-		return to_default_queue(ctx, VMQ_DEFAULT_MALFORMED, multi_buffer);
+		return to_default_queue(ctx, VMQ_DEFAULT_MALFORMED, &filter, multi_buffer, trace);
 
+	record_decision(trace, VMQ_DEFAULT_REASON_COUNT, &filter);
 	count_traffic(&vmq_queue_stats, queue_id, len);
 	hits = bpf_map_lookup_elem(&vmq_filter_stats, &filter_id);
 	if (hits)
@@ -277,14 +308,28 @@ static __always_inline int classify(struct xdp_md *ctx, void *data, void *data_e
 SEC("xdp")
 int vmq_classify(struct xdp_md *ctx)
 {
-	return classify(ctx, (void *)(long)ctx->data, (void *)(long)ctx->data_end, false);
+	return classify(ctx, (void *)(long)ctx->data, (void *)(long)ctx->data_end, false, false);
 }
 
 /* For a jumbo-MTU uplink: frames may span several buffers. */
 SEC("xdp.frags")
 int vmq_classify_mb(struct xdp_md *ctx)
 {
-	return classify(ctx, (void *)(long)ctx->data, (void *)(long)ctx->data_end, true);
+	return classify(ctx, (void *)(long)ctx->data, (void *)(long)ctx->data_end, true, false);
+}
+
+/* The trace builds (vmqctl trace): the same decisions, each recorded in
+ * vmq_decision. Only test runs reach them; they are never attached. */
+SEC("xdp")
+int vmq_trace(struct xdp_md *ctx)
+{
+	return classify(ctx, (void *)(long)ctx->data, (void *)(long)ctx->data_end, false, true);
+}
+
+SEC("xdp.frags")
+int vmq_trace_mb(struct xdp_md *ctx)
+{
+	return classify(ctx, (void *)(long)ctx->data, (void *)(long)ctx->data_end, true, true);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -12,13 +12,18 @@
 
 namespace vmq {
 
-// Where the loaded classifier would send a frame, and why.
+// Where the loaded classifier would send a frame, and why, as the classifier
+// itself decided it in one run.
 struct TraceVerdict {
   std::uint32_t action = 0;                  // XDP_PASS or XDP_REDIRECT
   std::optional<vmq_default_reason> reason;  // when it goes to the default queue
-  QueueId queue = 0;                         // when redirected
-  FilterId filter = 0;                       // when redirected
-  std::vector<std::uint8_t> frame;           // as it would leave the classifier
+  // The filter the frame's key matched and that filter's queue, 0 when none
+  // matched or the frame went before the lookup (malformed, group address):
+  // the queue it was redirected to, or the one it would have gone to (not
+  // running, too long for its buffer, no socket on the rx queue).
+  QueueId queue = 0;
+  FilterId filter = 0;
+  std::vector<std::uint8_t> frame;  // as it would leave the classifier
 };
 
 class FrameTracer {

@@ -16,6 +16,11 @@
 
 namespace vmq {
 
+// What kind of device the VM's port is: how its frames reach the guest.
+enum class PortKind {
+  netdev,  // a network device (QEMU's tap, a veth): AF_XDP transmit on the uplink's UMEM
+};
+
 // What the dataplane needs to run one queue.
 struct QueueSpec {
   QueueId id = 0;
@@ -24,6 +29,7 @@ struct QueueSpec {
   unsigned cpu = 0;        // the worker that serves the queue runs here
   std::uint32_t frames = 0;  // RX ring size and in-flight quota
   VlanMode vlan_mode = VlanMode::trunk;
+  PortKind port_kind = PortKind::netdev;
 };
 
 // What a look at a stopping queue finds; the caller decides when the drain

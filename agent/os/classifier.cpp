@@ -132,7 +132,9 @@ Result<Classifier> Classifier::load(const ClassifierLimits& limits) {
 
 Result<Classifier> Classifier::load_shadow(const Classifier& live) {
   if (!live.loaded()) return fail(Errc::invalid_state, "the live classifier is not loaded");
-  auto classifier = open_configured(live.limits_, &live);
+  ClassifierLimits limits = live.limits_;
+  limits.trace = true;
+  auto classifier = open_configured(limits, &live);
   if (!classifier) return classifier;
   if (auto ok = classifier->load_opened(); !ok) return std::unexpected(ok.error());
   return classifier;
@@ -155,9 +157,7 @@ Result<Classifier> Classifier::open_configured(const ClassifierLimits& limits, c
   const FilterTableShape& shape = filters->shape();
   skel->rodata->rxq_count = limits.rxq_count;
   skel->rodata->max_frame_len = limits.max_frame_len;
-  // One build of the program is loaded: single- or multi-buffer.
-  if (int err = bpf_program__set_autoload(classifier.other_program(), false))
-    return fail_errno(-err, "choosing the classifier's build");
+  if (auto ok = classifier.choose_build(); !ok) return std::unexpected(ok.error());
   skel->rodata->filter_hash_first = shape.first_multiplier;
   skel->rodata->filter_hash_second = shape.second_multiplier;
   skel->rodata->filter_bucket_shift = shape.shift();
@@ -216,11 +216,19 @@ Classifier::~Classifier() {
 bpf_object* Classifier::object() const { return skel_->obj; }
 
 bpf_program* Classifier::program() const {
+  if (limits_.trace) return limits_.multi_buffer ? skel_->progs.vmq_trace_mb : skel_->progs.vmq_trace;
   return limits_.multi_buffer ? skel_->progs.vmq_classify_mb : skel_->progs.vmq_classify;
 }
 
-bpf_program* Classifier::other_program() const {
-  return limits_.multi_buffer ? skel_->progs.vmq_classify : skel_->progs.vmq_classify_mb;
+// One build of the program is loaded: single- or multi-buffer, live or trace.
+Result<void> Classifier::choose_build() {
+  bpf_program* const chosen = program();
+  for (bpf_program* build : {skel_->progs.vmq_classify, skel_->progs.vmq_classify_mb, skel_->progs.vmq_trace,
+                             skel_->progs.vmq_trace_mb}) {
+    if (int err = bpf_program__set_autoload(build, build == chosen))
+      return fail_errno(-err, "choosing the classifier's build");
+  }
+  return {};
 }
 
 int Classifier::program_fd() const { return bpf_program__fd(program()); }
@@ -349,6 +357,22 @@ Result<TestRunResult> Classifier::test_run(std::span<const std::uint8_t> frame, 
   const std::size_t meta_len = frame.size() < eth_hlen ? (eth_hlen - frame.size() + 3) / 4 * 4 : 0;
   const std::vector<std::uint8_t> metadata(meta_len, 0);
   return run_xdp_test(program_fd(), XdpTestRun{frame, metadata, ifindex, rxq, repeat});
+}
+
+Result<TracedRun> Classifier::trace_run(std::span<const std::uint8_t> frame, std::uint32_t ifindex,
+                                        std::uint32_t rxq) const {
+  const std::uint32_t index = 0;
+  const vmq_trace_record cleared{};
+  if (bpf_map__update_elem(skel_->maps.vmq_decision, &index, sizeof index, &cleared, sizeof cleared, BPF_ANY))
+    return fail_errno(errno, "clearing the classifier's trace record");
+  auto run = test_run(frame, ifindex, rxq);
+  if (!run) return std::unexpected(run.error());
+  TracedRun traced{run->action, std::move(run->frame), {}};
+  if (bpf_map__lookup_elem(skel_->maps.vmq_decision, &index, sizeof index, &traced.record, sizeof traced.record, 0))
+    return fail_errno(errno, "reading the classifier's trace record");
+  if (!traced.record.decided)
+    return fail(Errc::invalid_state, "this classifier build does not record its decisions (only the trace build does)");
+  return traced;
 }
 
 }  // namespace vmq::os

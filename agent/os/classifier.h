@@ -31,6 +31,9 @@ struct ClassifierLimits {
   // asks the kernel for each frame's length (a call per frame), is loaded
   // instead of the single-buffer one.
   bool multi_buffer = true;
+  // The trace build, which records each decision (trace_run()); never
+  // attached. load_shadow() loads it.
+  bool trace = false;
 };
 
 
@@ -42,6 +45,14 @@ struct TableEntries {
   std::uint32_t queues = 0;   // queue entries in a state other than undefined
 };
 
+// A run of a trace build: the program's action, the frame as it left, and
+// the program's own record of its decision.
+struct TracedRun {
+  std::uint32_t action = 0;
+  std::vector<std::uint8_t> frame;
+  vmq_trace_record record{};
+};
+
 class Classifier {
  public:
   // Loads a fresh instance with its own tables and counters.
@@ -49,9 +60,10 @@ class Classifier {
   // Opens and sizes an instance without loading it, for libxdp to load: its
   // dispatcher needs the program as an extension, not as a loaded XDP program.
   static Result<Classifier> open(const ClassifierLimits& limits);
-  // Loads an instance that reads the filter, queue and socket tables of
-  // `live` but counts into counters of its own: runs on it (vmqctl trace)
-  // never disturb the live statistics.
+  // Loads the trace build beside `live`: it reads live's filter, queue and
+  // socket tables but counts into counters of its own, so runs on it
+  // (vmqctl trace) never disturb the live statistics, and it records each
+  // decision (trace_run()).
   static Result<Classifier> load_shadow(const Classifier& live);
 
   Classifier(Classifier&& other) noexcept;
@@ -96,10 +108,14 @@ class Classifier {
   // (ifindex, rxq); ifindex 0 means no device (rxq must then be 0).
   Result<TestRunResult> test_run(std::span<const std::uint8_t> frame, std::uint32_t ifindex = 0,
                                  std::uint32_t rxq = 0, std::uint32_t repeat = 1) const;
+  // test_run() once on a trace build, with what the program recorded of its
+  // decision; the live builds record nothing and refuse.
+  Result<TracedRun> trace_run(std::span<const std::uint8_t> frame, std::uint32_t ifindex = 0,
+                              std::uint32_t rxq = 0) const;
 
  private:
-  // The build of the program that is not loaded.
-  bpf_program* other_program() const;
+  // Loads the build `limits_` asks for, none of the others.
+  Result<void> choose_build();
   Classifier(vmq_classify* skel, const ClassifierLimits& limits, std::shared_ptr<FilterStore> filters);
   static Result<Classifier> open_configured(const ClassifierLimits& limits, const Classifier* tables);
   Result<void> load_opened();

@@ -14,7 +14,5 @@ Result<unsigned> mtu_of(const std::string& ifname);
 // The device's active rx queues (real_num_rx_queues).
 Result<unsigned> rx_queue_count(const std::string& ifname);
 Result<std::set<unsigned>> online_cpus();
-// Parses a kernel CPU list such as "0-3,8,10-11".
-Result<std::set<unsigned>> parse_cpu_list(std::string_view text);
 
 }  // namespace vmq::os

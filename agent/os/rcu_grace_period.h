@@ -12,8 +12,8 @@
 
 #include <functional>
 
+#include "base/unique_fd.h"
 #include "core/error.h"
-#include "os/unique_fd.h"
 
 namespace vmq::os {
 

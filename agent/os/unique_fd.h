@@ -1,34 +1,12 @@
+// Moved to base/unique_fd.h (vmq::UniqueFd). Kept only for
+// service/state_store.cpp, which is being rewritten on another branch; remove
+// once it includes base/unique_fd.h.
 #pragma once
 
-#include <unistd.h>
-
-#include <utility>
+#include "base/unique_fd.h"
 
 namespace vmq::os {
 
-// Owns a file descriptor; closes it once.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept {
-    if (this != &o) reset(std::exchange(o.fd_, -1));
-    return *this;
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd() { reset(); }
-
-  int get() const { return fd_; }
-  explicit operator bool() const { return fd_ >= 0; }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
+using vmq::UniqueFd;
 
 }  // namespace vmq::os

@@ -12,8 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include "base/unique_fd.h"
 #include "core/error.h"
-#include "os/unique_fd.h"
 
 namespace vmq::os {
 

@@ -101,12 +101,6 @@ void route_library_logs(LogSink sink) {
   libxdp_set_print(libxdp_log);
 }
 
-Result<AttachPolicy> parse_attach_policy(std::string_view text) {
-  if (text == "auto") return AttachPolicy::automatic;
-  if (text == "netlink") return AttachPolicy::netlink;
-  return fail(Errc::invalid_argument, fmt::format("invalid XDP attach policy '{}' (expected auto or netlink)", text));
-}
-
 Result<XdpAttachment> XdpAttachment::attach(Classifier& classifier, const std::string& ifname, AttachPolicy policy,
                                             const LogSink& log, bool generic_fallback) {
   auto ifindex = ifindex_of(ifname);

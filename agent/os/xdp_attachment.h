@@ -10,22 +10,16 @@
 #include <cstdint>
 #include <string>
 
+#include "base/unique_fd.h"
+#include "core/attach_policy.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "os/unique_fd.h"
 
 struct xdp_program;
 
 namespace vmq::os {
 
 class Classifier;
-
-enum class AttachPolicy {
-  automatic,  // the dispatcher if possible, else a bpf_link
-  netlink,    // the dispatcher if possible, else a plain netlink attachment
-};
-
-Result<AttachPolicy> parse_attach_policy(std::string_view text);
 
 class XdpAttachment {
  public:

@@ -10,8 +10,8 @@
 #include <cstdint>
 #include <memory>
 
+#include "base/unique_fd.h"
 #include "core/error.h"
-#include "os/unique_fd.h"
 
 namespace vmq::os {
 

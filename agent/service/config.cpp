@@ -6,9 +6,9 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "core/attach_policy.h"
+#include "core/cpu_list.h"
 #include "core/names.h"
-#include "os/netdev.h"
-#include "os/xdp_attachment.h"
 #include "service/metrics_listen_address.h"
 #include "vmq/abi.h"
 
@@ -113,7 +113,7 @@ Result<AgentConfig> load_config(const std::string& path, bool required) {
     if (!ok) return std::unexpected(ok.error());
   }
   if (!cpus.empty()) {
-    auto parsed_cpus = os::parse_cpu_list(cpus);
+    auto parsed_cpus = parse_cpu_list(cpus);
     if (!parsed_cpus) return std::unexpected(key_error(path, "cpus", parsed_cpus.error().message));
     config.cpus = *parsed_cpus;
   }
@@ -142,7 +142,7 @@ Result<void> validate(const AgentConfig& c) {
   if (c.max_filters < c.max_queues)
     return invalid("max_filters", fmt::format("must be at least max_queues ({}): every queue needs a filter",
                                               c.max_queues));
-  if (auto ok = os::parse_attach_policy(c.xdp_attach); !ok) return invalid("xdp_attach", ok.error().message);
+  if (auto ok = parse_attach_policy(c.xdp_attach); !ok) return invalid("xdp_attach", ok.error().message);
   if (c.socket_path.empty() || c.socket_path.front() != '/' || c.socket_path.size() >= 108)
     return invalid("socket", "must be an absolute path shorter than 108 characters");
   if (c.state_dir.empty() || c.state_dir.front() != '/') return invalid("state_dir", "must be an absolute path");

@@ -331,13 +331,6 @@ Result<api::TraceReply> ControlApi::trace(const api::TraceParams& p) {
   out.rx_queue = rx_queue;
   out.frame = {p.dst, p.vlan, p.vlan2, frame.size()};
   out.output_length = verdict->frame.size();
-  // The filter the frame's key matches, if any, explains most verdicts.
-  const Filter* matching = nullptr;
-  for (const Queue* q : manager_.queues())
-    if (q->uplink == p.uplink)
-      for (const Filter* f : manager_.filters_of(q->id))
-        if (f->match.mac == p.dst && f->match.vlan == key_vlan) matching = f;
-
   if (verdict->action == XDP_REDIRECT) {
     const Queue* q = manager_.queue(verdict->queue);
     const Filter* f = manager_.filter(verdict->filter);
@@ -360,8 +353,9 @@ Result<api::TraceReply> ControlApi::trace(const api::TraceParams& p) {
       why = fmt::format("no filter matches MAC {} {}", p.dst.to_string(), vlan_text);
       break;
     case VMQ_DEFAULT_QUEUE_NOT_RUNNING: {
-      const Queue* q = matching ? manager_.queue(matching->queue) : nullptr;
-      why = q ? fmt::format("filter {} matches, but queue {} is {}", matching->id, q->name,
+      // The verdict names the filter the frame's key matched and its queue.
+      const Queue* q = verdict->filter ? manager_.queue(verdict->queue) : nullptr;
+      why = q ? fmt::format("filter {} matches, but queue {} is {}", verdict->filter, q->name,
                             to_string(q->visible_state()))
               : "a filter matches, but its queue is not running";
       if (q) out.queue = api::QueueRef{q->id, q->name};
@@ -370,13 +364,12 @@ Result<api::TraceReply> ControlApi::trace(const api::TraceParams& p) {
     case VMQ_DEFAULT_BROADCAST_MULTICAST: why = "broadcast and multicast frames always go to the default queue"; break;
     case VMQ_DEFAULT_MALFORMED: why = "the frame is malformed"; break;
     case VMQ_DEFAULT_EMPTY_SLOT:
-      why = fmt::format("filter {} matches, but its queue has no socket on rx queue {}", matching ? matching->id : 0,
-                        rx_queue);
+      why = fmt::format("filter {} matches, but its queue has no socket on rx queue {}", verdict->filter, rx_queue);
       break;
     case VMQ_DEFAULT_OVERSIZE: why = "the frame is longer than a queue's buffer"; break;
     case VMQ_DEFAULT_REASON_COUNT: break;
   }
-  if (matching) out.filter = api::FilterRef{matching->id};
+  if (verdict->filter) out.filter = api::FilterRef{verdict->filter};
   out.explanation = "default queue (the host's switch): " + why;
   return out;
 }

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "core/attach_policy.h"
 #include "os/netdev.h"
 #include "os/xdp_attachment.h"
 #include "service/metrics_render.h"
@@ -93,7 +94,7 @@ Result<void> Daemon::open() {
   auto saved = store_.load();
   if (!saved) return std::unexpected(saved.error());
 
-  auto attach_policy = os::parse_attach_policy(config_.xdp_attach);
+  auto attach_policy = parse_attach_policy(config_.xdp_attach);
   if (!attach_policy) return std::unexpected(attach_policy.error());
   os::DataplaneConfig dataplane_config{config_.uplinks, config_.umem_frames_per_rxq, *attach_policy,
                                        config_.max_queues, config_.max_filters};

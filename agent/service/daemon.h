@@ -12,9 +12,9 @@
 #include <functional>
 #include <memory>
 
+#include "base/unique_fd.h"
 #include "core/queue_manager.h"
 #include "os/bpf_dataplane.h"
-#include "os/unique_fd.h"
 #include "service/config.h"
 #include "service/control_api.h"
 #include "service/control_server.h"
@@ -58,7 +58,7 @@ class Daemon : private QueueEvents {
   boost::asio::signal_set signals_;
   boost::asio::steady_timer uplink_timer_;
   boost::asio::steady_timer watchdog_timer_;
-  os::UniqueFd state_lock_;
+  UniqueFd state_lock_;
   StateStore store_;
   std::unique_ptr<os::BpfDataplane> dataplane_;
   std::unique_ptr<QueueManager> manager_;

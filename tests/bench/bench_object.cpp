@@ -44,18 +44,6 @@ Result<std::vector<std::uint32_t>> map_ids_of_program(int program_fd) {
 
 }  // namespace
 
-UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = std::exchange(other.fd_, -1);
-  }
-  return *this;
-}
-
-UniqueFd::~UniqueFd() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
 Result<BenchObject> BenchObject::load(const std::string& label, ElfBytesFn elf_bytes) {
   std::size_t size = 0;
   const void* bytes = elf_bytes(&size);

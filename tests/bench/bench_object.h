@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/unique_fd.h"
 #include "core/error.h"
 
 struct bpf_object;
@@ -19,21 +20,6 @@ namespace vmq::bench {
 
 // `<skeleton>__elf_bytes` of a bpftool skeleton.
 using ElfBytesFn = const void* (*)(std::size_t*);
-
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept;
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd();
-  int get() const { return fd_; }
-
- private:
-  int fd_ = -1;
-};
 
 class BenchObject {
  public:

@@ -91,7 +91,8 @@ Result<RetagHarness> load_retag_harness(const os::Classifier& classifier) {
   if (int err = bpf_map__set_max_entries(harness->maps.vmq_filter_stats, limits.max_filters + 1))
     return fail_errno(-err, "sizing the harness's filter counters");
   if (auto ok = share_tables(*harness, *maps); !ok) return std::unexpected(ok.error());
-  for (bpf_program* copy : {harness->progs.vmq_classify, harness->progs.vmq_classify_mb})
+  for (bpf_program* copy : {harness->progs.vmq_classify, harness->progs.vmq_classify_mb, harness->progs.vmq_trace,
+                             harness->progs.vmq_trace_mb})
     if (int err = bpf_program__set_autoload(copy, false))
       return fail_errno(-err, "skipping the harness's copies of the classifier");
   if (int err = bench_retag_harness__load(harness.get())) return fail_errno(-err, "loading the re-tag harness");

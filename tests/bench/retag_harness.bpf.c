@@ -43,7 +43,7 @@ int vmq_classify_retag(struct xdp_md *ctx)
 	if (data + MAC_PAIR_LEN + VLAN_HLEN > data_end)
 		return XDP_ABORTED;
 	__builtin_memcpy(&outer_tag, data + MAC_PAIR_LEN, VLAN_HLEN);
-	action = classify(ctx, data, data_end, false);
+	action = classify(ctx, data, data_end, false, false);
 	if (action == XDP_REDIRECT && retag(ctx, outer_tag))
 		return XDP_ABORTED;
 	return action;

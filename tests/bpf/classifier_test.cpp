@@ -1,8 +1,14 @@
 // The VMQ receive-filter rules of the XDP classifier, one case per rule, run
 // through BPF_PROG_TEST_RUN: verdict, output bytes and the counters moved.
 #include <gtest/gtest.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
+
+#include <unistd.h>
+
+#include <set>
+#include <string>
 
 #include "support/classifier_fixture.h"
 
@@ -348,6 +354,121 @@ TEST_P(ClassifierRules, ShadowInstanceSharesTablesButNotCounters) {
   EXPECT_EQ(shadow->filter_hits(kF1).value(), 1u);
   const auto after = snapshot();
   EXPECT_EQ(after.queues.at(kQ1).packets, before.queues.at(kQ1).packets) << "live counters untouched";
+}
+
+// vmqctl trace: the shadow instance records each decision, with the filter
+// the frame's key matched and its queue whatever happened next.
+struct TraceCase {
+  const char* name;
+  std::vector<std::uint8_t> frame;
+  std::uint32_t action;
+  std::uint32_t reason;  // VMQ_DEFAULT_REASON_COUNT: redirected
+  std::uint32_t queue_id;
+  std::uint32_t filter_id;
+};
+
+TEST_P(ClassifierRules, TraceRecordsTheFilterOfAQueueThatIsNotRunning) {
+  add_queue(kQ1, VMQ_QUEUE_PAUSED);
+  attach_socket(kQ1);
+  add_filter(kVm1, 5, kQ1, kF1);
+  auto shadow = os::Classifier::load_shadow(*classifier_);
+  ASSERT_TRUE(shadow) << shadow.error().message;
+  auto traced = shadow->trace_run(tagged(kVm1, 5));
+  ASSERT_TRUE(traced) << traced.error().message;
+  EXPECT_EQ(traced->action, XDP_PASS);
+  EXPECT_EQ(traced->record.reason, VMQ_DEFAULT_QUEUE_NOT_RUNNING);
+  EXPECT_EQ(traced->record.queue_id, kQ1);
+  EXPECT_EQ(traced->record.filter_id, kF1);
+}
+
+TEST_P(ClassifierRules, TraceRecordAgreesWithTheCountersTheRunMoved) {
+  add_queue(kQ1, VMQ_QUEUE_RUNNING);
+  attach_socket(kQ1);
+  add_filter(kVm1, 5, kQ1, kF1);
+  add_queue(kQ2, VMQ_QUEUE_RUNNING);  // no socket
+  add_filter(kVm2, VMQ_VLAN_UNTAGGED_OR_ZERO, kQ2, kF2);
+  add_filter(kVm2, 7, 3, kF3);  // queue 3 never written
+  auto shadow = os::Classifier::load_shadow(*classifier_);
+  ASSERT_TRUE(shadow) << shadow.error().message;
+  const TraceCase cases[] = {
+      {"redirect", tagged(kVm1, 5), XDP_REDIRECT, VMQ_DEFAULT_REASON_COUNT, kQ1, kF1},
+      {"no filter", tagged(kVm1, 6), XDP_PASS, VMQ_DEFAULT_NO_FILTER, 0, 0},
+      {"broadcast", untagged(kBroadcast), XDP_PASS, VMQ_DEFAULT_BROADCAST_MULTICAST, 0, 0},
+      {"empty slot", untagged(kVm2), XDP_PASS, VMQ_DEFAULT_EMPTY_SLOT, kQ2, kF2},
+      {"queue never written", tagged(kVm2, 7), XDP_PASS, VMQ_DEFAULT_QUEUE_NOT_RUNNING, 3, kF3},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    const auto hits_before = shadow->filter_hits(kF1).value_or(0);
+    const auto by_reason_before = shadow->default_traffic();
+    ASSERT_TRUE(by_reason_before);
+    auto traced = shadow->trace_run(c.frame);
+    ASSERT_TRUE(traced) << traced.error().message;
+    EXPECT_EQ(traced->action, c.action);
+    EXPECT_EQ(traced->record.reason, c.reason);
+    EXPECT_EQ(traced->record.queue_id, c.queue_id);
+    EXPECT_EQ(traced->record.filter_id, c.filter_id);
+    // The counters tell the same story.
+    const auto by_reason_after = shadow->default_traffic();
+    ASSERT_TRUE(by_reason_after);
+    for (std::uint32_t r = 0; r < VMQ_DEFAULT_REASON_COUNT; ++r)
+      EXPECT_EQ((*by_reason_after)[r].packets - (*by_reason_before)[r].packets, r == c.reason ? 1u : 0u) << r;
+    EXPECT_EQ(shadow->filter_hits(kF1).value_or(0) - hits_before, c.action == XDP_REDIRECT ? 1u : 0u);
+  }
+}
+
+TEST_P(ClassifierRules, TheLiveBuildRefusesATraceRun) {
+  add_queue(kQ1, VMQ_QUEUE_PAUSED);
+  add_filter(kVm1, 5, kQ1, kF1);
+  auto traced = classifier_->trace_run(tagged(kVm1, 5));
+  ASSERT_FALSE(traced);
+  EXPECT_EQ(traced.error().code, Errc::invalid_state);
+}
+
+// The names of the maps a loaded program uses, from the kernel.
+std::set<std::string> maps_used_by(int program_fd) {
+  bpf_prog_info info{};
+  std::uint32_t len = sizeof info;
+  EXPECT_EQ(bpf_obj_get_info_by_fd(program_fd, &info, &len), 0);
+  std::vector<std::uint32_t> ids(info.nr_map_ids);
+  info = {};
+  info.nr_map_ids = static_cast<std::uint32_t>(ids.size());
+  info.map_ids = reinterpret_cast<std::uintptr_t>(ids.data());
+  len = sizeof info;
+  EXPECT_EQ(bpf_obj_get_info_by_fd(program_fd, &info, &len), 0);
+  std::set<std::string> names;
+  for (std::uint32_t id : ids) {
+    const int fd = bpf_map_get_fd_by_id(id);
+    bpf_map_info map{};
+    std::uint32_t map_len = sizeof map;
+    if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &map, &map_len) == 0) names.insert(map.name);
+    if (fd >= 0) close(fd);
+  }
+  return names;
+}
+
+// The live builds are compiled without the code that records decisions: the
+// trace record costs the live program nothing.
+TEST_P(ClassifierRules, OnlyTheTraceBuildTouchesTheTraceRecord) {
+  auto shadow = os::Classifier::load_shadow(*classifier_);
+  ASSERT_TRUE(shadow) << shadow.error().message;
+  EXPECT_TRUE(shadow->limits().trace);
+  EXPECT_EQ(shadow->limits().multi_buffer, GetParam());
+  EXPECT_FALSE(maps_used_by(classifier_->program_fd()).contains("vmq_decision"));
+  EXPECT_TRUE(maps_used_by(shadow->program_fd()).contains("vmq_decision"));
+}
+
+TEST_F(SingleBufferClassifier, TraceRecordsTheFilterOfAFrameTooLongForItsQueue) {
+  add_queue(kQ1, VMQ_QUEUE_RUNNING);
+  attach_socket(kQ1);
+  add_filter(kVm1, 5, kQ1, kF1);
+  auto shadow = os::Classifier::load_shadow(*classifier_);
+  ASSERT_TRUE(shadow) << shadow.error().message;
+  auto traced = shadow->trace_run(FrameBuilder().dst(kVm1).tag(5).min_size(limits().max_frame_len + 5).build());
+  ASSERT_TRUE(traced) << traced.error().message;
+  EXPECT_EQ(traced->record.reason, VMQ_DEFAULT_OVERSIZE);
+  EXPECT_EQ(traced->record.queue_id, kQ1);
+  EXPECT_EQ(traced->record.filter_id, kF1);
 }
 
 TEST_P(ClassifierRules, ResetCountersZeroesAReusedId) {

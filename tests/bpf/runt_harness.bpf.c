@@ -24,5 +24,5 @@ int vmq_classify_runt(struct xdp_md *ctx)
 	len = *meta;
 	if (len >= HARNESS_MAX_LEN || data + HARNESS_MAX_LEN > data_end)
 		return XDP_ABORTED;
-	return classify(ctx, data, data + len, true);
+	return classify(ctx, data, data + len, true, false);
 }

@@ -535,7 +535,7 @@ TEST_F(ControlApiTest, TraceReportsTheFakesPassVerdict) {
   EXPECT_EQ(t.at("output_length"), expected_frame.size());
   EXPECT_EQ(t.at("destination"), "default");
   EXPECT_EQ(t.at("reason"), "no_filter");
-  EXPECT_EQ(t.at("filter"), json({{"id", 1}})) << "the filter the frame's key matches";
+  EXPECT_FALSE(t.contains("filter")) << "the verdict names no filter; the API does not look for one";
   EXPECT_EQ(t.at("explanation"),
             std::string("default queue (the host's switch): no filter matches MAC ") + kMacA + " VLAN 100");
   EXPECT_EQ(saves, 0);
@@ -576,12 +576,38 @@ TEST_F(ControlApiTest, TraceExplainsARedirectToAQueue) {
 TEST_F(ControlApiTest, TraceExplainsAFilterOfANonRunningQueue) {
   add_two_queues();
   ok("queue.pause", {{"queue", "web1"}});
-  dp.verdict = TraceVerdict{XDP_PASS, VMQ_DEFAULT_QUEUE_NOT_RUNNING, 0, 0, {}};
+  dp.verdict = TraceVerdict{XDP_PASS, VMQ_DEFAULT_QUEUE_NOT_RUNNING, 1, 1, {}};
   const json t = ok("trace", {{"uplink", "uplink0"}, {"dst", kMacA}, {"vlan", 100}});
   EXPECT_EQ(t.at("destination"), "default");
   EXPECT_EQ(t.at("reason"), "queue_not_running");
   EXPECT_EQ(t.at("queue"), json({{"id", 1}, {"name", "web1"}}));
+  EXPECT_EQ(t.at("filter"), json({{"id", 1}}));
   EXPECT_EQ(t.at("explanation"), "default queue (the host's switch): filter 1 matches, but queue web1 is paused");
+}
+
+TEST_F(ControlApiTest, TraceExplainsAFilterWhoseQueueHasNoSocketOnTheRxQueue) {
+  add_two_queues();
+  dp.verdict = TraceVerdict{XDP_PASS, VMQ_DEFAULT_EMPTY_SLOT, 1, 1, {}};
+  const json t = ok("trace", {{"uplink", "uplink0"}, {"dst", kMacA}, {"vlan", 100}, {"rx_queue", 2}});
+  EXPECT_EQ(t.at("reason"), "empty_slot");
+  EXPECT_EQ(t.at("filter"), json({{"id", 1}}));
+  EXPECT_FALSE(t.contains("queue"));
+  EXPECT_EQ(t.at("explanation"),
+            "default queue (the host's switch): filter 1 matches, but its queue has no socket on rx queue 2");
+}
+
+// The explanation comes from the dataplane's verdict alone: the API looks up
+// names, never which filter the frame's key matches.
+TEST_F(ControlApiTest, TraceExplainsTheVerdictNotItsOwnFilterLookup) {
+  add_two_queues();
+  const json f = ok("filter.add", {{"queue", "web2"}, {"mac", kMacB}});
+  ASSERT_EQ(f.at("id"), 2);
+  ok("queue.pause", {{"queue", "web2"}});
+  dp.verdict = TraceVerdict{XDP_PASS, VMQ_DEFAULT_QUEUE_NOT_RUNNING, 2, 2, {}};
+  const json t = ok("trace", {{"uplink", "uplink0"}, {"dst", kMacA}, {"vlan", 100}});  // web1's filter
+  EXPECT_EQ(t.at("queue"), json({{"id", 2}, {"name", "web2"}}));
+  EXPECT_EQ(t.at("filter"), json({{"id", 2}}));
+  EXPECT_EQ(t.at("explanation"), "default queue (the host's switch): filter 2 matches, but queue web2 is paused");
 }
 
 TEST_F(ControlApiTest, TraceRefusesBadFrames) {

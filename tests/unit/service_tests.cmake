@@ -9,9 +9,12 @@ vmq_test(unit_protocol_test LABEL unit
           "${CMAKE_CURRENT_LIST_DIR}/api_codec_test.cpp"
   LIBS vmq_api)
 
-vmq_test(unit_service_test LABEL unit
+vmq_test(unit_config_test LABEL unit
   SOURCES "${CMAKE_CURRENT_LIST_DIR}/config_test.cpp"
-          "${CMAKE_CURRENT_LIST_DIR}/state_store_test.cpp"
+  LIBS vmq_config)
+
+vmq_test(unit_service_test LABEL unit
+  SOURCES "${CMAKE_CURRENT_LIST_DIR}/state_store_test.cpp"
           "${CMAKE_CURRENT_LIST_DIR}/control_api_test.cpp"
           "${CMAKE_CURRENT_LIST_DIR}/control_api_replies_test.cpp"
           "${CMAKE_CURRENT_LIST_DIR}/migration_document_test.cpp"

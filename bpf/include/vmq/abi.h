@@ -164,6 +164,21 @@ struct vmq_filter_hits {
 };
 
 /*
+ * What a trace build of the classifier decided in its last run (map
+ * vmq_decision, one entry; vmqctl trace): the reason a frame went to the
+ * default queue, and the filter its key found, if the lookup was reached,
+ * whatever happened next (a filter of a queue that is not running, a frame
+ * too long for the queue, an empty socket slot). The live builds are
+ * compiled without the code that writes it.
+ */
+struct vmq_trace_record {
+	__u32 decided;   /* 1 once the program wrote the record */
+	__u32 reason;    /* enum vmq_default_reason; VMQ_DEFAULT_REASON_COUNT when redirected */
+	__u32 queue_id;  /* of the filter found; 0: no filter found */
+	__u32 filter_id;
+};
+
+/*
  * The XSKMAP slot of a queue's socket on uplink rx queue r is
  * queue_id * rxq_count + r: a redirect only reaches a socket bound to the rx
  * queue the frame arrived on, so a queue has one socket per rx queue.
@@ -181,5 +196,6 @@ VMQ_STATIC_ASSERT(sizeof(struct vmq_filter_bucket) == 64, "vmq_filter_bucket lay
 VMQ_STATIC_ASSERT(sizeof(struct vmq_queue_entry) == 8, "vmq_queue_entry layout");
 VMQ_STATIC_ASSERT(sizeof(struct vmq_traffic) == 16, "vmq_traffic layout");
 VMQ_STATIC_ASSERT(sizeof(struct vmq_filter_hits) == 8, "vmq_filter_hits layout");
+VMQ_STATIC_ASSERT(sizeof(struct vmq_trace_record) == 16, "vmq_trace_record layout");
 
 #endif /* VMQ_ABI_H */

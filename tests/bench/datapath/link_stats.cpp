@@ -67,7 +67,7 @@ LinkCounters operator-(const LinkCounters& after, const LinkCounters& before) {
 Result<LinkStatsReader> LinkStatsReader::open(const std::string& netns) {
   auto inside = NetnsGuard::enter(netns);
   if (!inside) return std::unexpected(inside.error());
-  os::UniqueFd socket(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+  UniqueFd socket(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
   if (!socket) return fail_errno(errno, fmt::format("opening a netlink socket in {}", netns));
   return LinkStatsReader(netns, std::move(socket));
 }

@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <string>
 
+#include "base/unique_fd.h"
 #include "core/error.h"
-#include "os/unique_fd.h"
 
 namespace vmq::bench {
 
@@ -29,9 +29,9 @@ class LinkStatsReader {
   const std::string& netns() const { return netns_; }
 
  private:
-  LinkStatsReader(std::string netns, os::UniqueFd socket) : netns_(std::move(netns)), socket_(std::move(socket)) {}
+  LinkStatsReader(std::string netns, UniqueFd socket) : netns_(std::move(netns)), socket_(std::move(socket)) {}
   std::string netns_;
-  os::UniqueFd socket_;
+  UniqueFd socket_;
 };
 
 }  // namespace vmq::bench

@@ -11,13 +11,13 @@
 namespace vmq::bench {
 namespace {
 
-Result<os::UniqueFd> open_namespace(const std::string& path) {
-  os::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+Result<UniqueFd> open_namespace(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return fail_errno(errno, fmt::format("opening network namespace {}", path));
   return fd;
 }
 
-Result<void> switch_to(const os::UniqueFd& ns, const std::string& what) {
+Result<void> switch_to(const UniqueFd& ns, const std::string& what) {
   if (::setns(ns.get(), CLONE_NEWNET) != 0) return fail_errno(errno, fmt::format("entering network namespace {}", what));
   return {};
 }

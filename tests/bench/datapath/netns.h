@@ -5,8 +5,8 @@
 
 #include <string>
 
+#include "base/unique_fd.h"
 #include "core/error.h"
-#include "os/unique_fd.h"
 
 namespace vmq::bench {
 
@@ -22,8 +22,8 @@ class NetnsGuard {
   ~NetnsGuard();
 
  private:
-  explicit NetnsGuard(os::UniqueFd previous) : previous_(std::move(previous)) {}
-  os::UniqueFd previous_;
+  explicit NetnsGuard(UniqueFd previous) : previous_(std::move(previous)) {}
+  UniqueFd previous_;
 };
 
 // Moves the calling thread into the namespace for good (threads it creates

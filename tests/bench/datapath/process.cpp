@@ -15,7 +15,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "os/unique_fd.h"
+#include "base/unique_fd.h"
 
 extern char** environ;
 
@@ -38,14 +38,14 @@ int exit_status_of(int wait_status) {
 }
 
 struct Pipe {
-  os::UniqueFd read_end;
-  os::UniqueFd write_end;
+  UniqueFd read_end;
+  UniqueFd write_end;
 };
 
 Result<Pipe> make_pipe() {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return fail_errno(errno, "creating a pipe");
-  return Pipe{os::UniqueFd(fds[0]), os::UniqueFd(fds[1])};
+  return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
 // Reads both pipes until they close or the deadline passes.

@@ -31,7 +31,7 @@ Result<void> VmqReceiver::open() {
   auto classifier = os::Classifier::open(limits);
   if (!classifier) return std::unexpected(classifier.error());
   classifier_.emplace(std::move(*classifier));
-  auto attachment = os::XdpAttachment::attach(*classifier_, config_.device, os::AttachPolicy::automatic,
+  auto attachment = os::XdpAttachment::attach(*classifier_, config_.device, AttachPolicy::automatic,
                                               ignore_library_log);
   if (!attachment) return std::unexpected(attachment.error());
   attachment_.emplace(std::move(*attachment));
