@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/default_reason.h"
 #include "core/error.h"
 #include "core/filter.h"
 
@@ -15,8 +16,8 @@ namespace vmq {
 // Where the loaded classifier would send a frame, and why, as the classifier
 // itself decided it in one run.
 struct TraceVerdict {
-  std::uint32_t action = 0;                  // XDP_PASS or XDP_REDIRECT
-  std::optional<vmq_default_reason> reason;  // when it goes to the default queue
+  enum class Destination { default_queue, queue } destination = Destination::default_queue;
+  std::optional<DefaultReason> reason;  // when it goes to the default queue
   // The filter the frame's key matched and that filter's queue, 0 when none
   // matched or the frame went before the lookup (malformed, group address):
   // the queue it was redirected to, or the one it would have gone to (not

@@ -71,7 +71,7 @@ class QueueControl {
   // port_still_held(error) says to try again shortly.
   virtual Result<void> start_queue(const QueueSpec& spec) = 0;
   // The queue as the classifier sees it; only `running` receives frames.
-  virtual Result<void> publish_queue_state(const QueueSpec& spec, vmq_queue_state state) = 0;
+  virtual Result<void> publish_queue_state(const QueueSpec& spec, QueueState state) = 0;
   // Installs a filter; the hit counter of `filter` starts from zero.
   virtual Result<void> install_filter(std::string_view uplink, const FilterMatch& match, QueueId queue,
                                       FilterId filter) = 0;

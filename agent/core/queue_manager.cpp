@@ -129,7 +129,7 @@ QueueSpec QueueManager::spec_of(const Queue& q) {
 }
 
 Result<void> QueueManager::publish(const Queue& q) {
-  return control_.publish_queue_state(spec_of(q), to_abi(q.visible_state()));
+  return control_.publish_queue_state(spec_of(q), q.visible_state());
 }
 
 Result<std::uint32_t> QueueManager::frames_for(std::optional<std::uint32_t> hint) const {
@@ -360,7 +360,7 @@ std::vector<QueueId> QueueManager::begin_quiesce(std::vector<Error>& errors) {
   std::vector<QueueId> started_queues;
   for (auto& [id, q] : queues_) {
     if (!started(q)) continue;
-    if (auto ok = control_.publish_queue_state(spec_of(q), VMQ_QUEUE_PAUSED); !ok) errors.push_back(ok.error());
+    if (auto ok = control_.publish_queue_state(spec_of(q), QueueState::paused); !ok) errors.push_back(ok.error());
     started_queues.push_back(id);
   }
   return started_queues;

@@ -69,17 +69,4 @@ std::string_view to_string(QueueEvent event) {
   return "unknown";
 }
 
-vmq_queue_state to_abi(QueueState state) {
-  switch (state) {
-    case QueueState::undefined: return VMQ_QUEUE_UNDEFINED;
-    case QueueState::allocated: return VMQ_QUEUE_ALLOCATED;
-    case QueueState::set: return VMQ_QUEUE_SET;
-    case QueueState::running: return VMQ_QUEUE_RUNNING;
-    case QueueState::paused: return VMQ_QUEUE_PAUSED;
-    case QueueState::dma_stopped: return VMQ_QUEUE_DMA_STOPPED;
-    case QueueState::freeing: return VMQ_QUEUE_FREEING;
-  }
-  return VMQ_QUEUE_UNDEFINED;
-}
-
 }  // namespace vmq

@@ -5,8 +5,6 @@
 #include <optional>
 #include <string_view>
 
-#include "vmq/abi.h"
-
 namespace vmq {
 
 enum class QueueState { undefined, allocated, set, running, paused, dma_stopped, freeing };
@@ -29,6 +27,5 @@ bool parameters_accessible(QueueState state);
 
 std::string_view to_string(QueueState state);
 std::string_view to_string(QueueEvent event);
-vmq_queue_state to_abi(QueueState state);
 
 }  // namespace vmq

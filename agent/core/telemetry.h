@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/default_reason.h"
 #include "core/error.h"
 #include "core/filter.h"
 #include "core/queue_state.h"
@@ -35,7 +36,7 @@ struct Traffic {
 };
 
 struct DefaultQueueStats {
-  std::array<Traffic, VMQ_DEFAULT_REASON_COUNT> by_reason{};
+  std::array<Traffic, kDefaultReasonCount> by_reason{};  // by index_of(DefaultReason)
 };
 
 struct QueueStats {

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "os/abi_conversions.h"
 #include "os/bpffs.h"
 #include "os/netdev.h"
 
@@ -74,10 +75,10 @@ Result<void> BpfDataplane::start_queue(const QueueSpec& spec) {
   return {};
 }
 
-Result<void> BpfDataplane::publish_queue_state(const QueueSpec& spec, vmq_queue_state state) {
+Result<void> BpfDataplane::publish_queue_state(const QueueSpec& spec, QueueState state) {
   auto uplink = find_uplink(spec.uplink);
   if (!uplink) return std::unexpected(uplink.error());
-  return (*uplink)->publish_queue(spec.id, spec.vlan_mode, state);
+  return (*uplink)->publish_queue(spec.id, spec.vlan_mode, to_abi(state));
 }
 
 Result<void> BpfDataplane::install_filter(std::string_view uplink_name, const FilterMatch& match, QueueId queue,

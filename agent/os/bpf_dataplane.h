@@ -35,7 +35,7 @@ class BpfDataplane final : public Dataplane {
   std::vector<UplinkInfo> uplinks() const override;
   Result<void> check_port(std::string_view port) const override;
   Result<void> start_queue(const QueueSpec& spec) override;
-  Result<void> publish_queue_state(const QueueSpec& spec, vmq_queue_state state) override;
+  Result<void> publish_queue_state(const QueueSpec& spec, QueueState state) override;
   Result<void> install_filter(std::string_view uplink, const FilterMatch& match, QueueId queue,
                               FilterId filter) override;
   Result<void> remove_filter(std::string_view uplink, const FilterMatch& match) override;

@@ -1,7 +1,10 @@
 #include "os/uplink_runtime.h"
 
+#include <linux/bpf.h>
+
 #include <fmt/format.h>
 
+#include "os/abi_conversions.h"
 #include "os/netdev.h"
 #include "os/vm_queue_path.h"
 
@@ -162,9 +165,10 @@ Result<TraceVerdict> UplinkRuntime::trace(std::span<const std::uint8_t> frame, s
   auto run = shadow_->trace_run(frame, static_cast<std::uint32_t>(ifindex_), rxq);
   if (!run) return std::unexpected(run.error());
   const vmq_trace_record& record = run->record;
-  TraceVerdict verdict{run->action, std::nullopt, record.queue_id, record.filter_id, std::move(run->frame)};
-  if (record.reason < VMQ_DEFAULT_REASON_COUNT) verdict.reason = static_cast<vmq_default_reason>(record.reason);
-  return verdict;
+  const auto destination =
+      run->action == XDP_REDIRECT ? TraceVerdict::Destination::queue : TraceVerdict::Destination::default_queue;
+  return TraceVerdict{destination, default_reason_from_abi(record.reason), record.queue_id, record.filter_id,
+                      std::move(run->frame)};
 }
 
 bool UplinkRuntime::check_attachment() {

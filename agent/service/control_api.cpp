@@ -1,6 +1,5 @@
 #include "service/control_api.h"
 
-#include <linux/bpf.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -331,7 +330,7 @@ Result<api::TraceReply> ControlApi::trace(const api::TraceParams& p) {
   out.rx_queue = rx_queue;
   out.frame = {p.dst, p.vlan, p.vlan2, frame.size()};
   out.output_length = verdict->frame.size();
-  if (verdict->action == XDP_REDIRECT) {
+  if (verdict->destination == TraceVerdict::Destination::queue) {
     const Queue* q = manager_.queue(verdict->queue);
     const Filter* f = manager_.filter(verdict->filter);
     const bool tag_removed = frame.size() != verdict->frame.size();
@@ -345,14 +344,14 @@ Result<api::TraceReply> ControlApi::trace(const api::TraceParams& p) {
     return out;
   }
   out.destination = api::TraceDestination::default_queue;
-  const auto reason = verdict->reason.value_or(VMQ_DEFAULT_NO_FILTER);
+  const auto reason = verdict->reason.value_or(DefaultReason::no_filter);
   out.reason = std::string(to_string(reason));
   std::string why;
   switch (reason) {
-    case VMQ_DEFAULT_NO_FILTER:
+    case DefaultReason::no_filter:
       why = fmt::format("no filter matches MAC {} {}", p.dst.to_string(), vlan_text);
       break;
-    case VMQ_DEFAULT_QUEUE_NOT_RUNNING: {
+    case DefaultReason::queue_not_running: {
       // The verdict names the filter the frame's key matched and its queue.
       const Queue* q = verdict->filter ? manager_.queue(verdict->queue) : nullptr;
       why = q ? fmt::format("filter {} matches, but queue {} is {}", verdict->filter, q->name,
@@ -361,13 +360,12 @@ Result<api::TraceReply> ControlApi::trace(const api::TraceParams& p) {
       if (q) out.queue = api::QueueRef{q->id, q->name};
       break;
     }
-    case VMQ_DEFAULT_BROADCAST_MULTICAST: why = "broadcast and multicast frames always go to the default queue"; break;
-    case VMQ_DEFAULT_MALFORMED: why = "the frame is malformed"; break;
-    case VMQ_DEFAULT_EMPTY_SLOT:
+    case DefaultReason::broadcast_multicast: why = "broadcast and multicast frames always go to the default queue"; break;
+    case DefaultReason::malformed: why = "the frame is malformed"; break;
+    case DefaultReason::empty_slot:
       why = fmt::format("filter {} matches, but its queue has no socket on rx queue {}", verdict->filter, rx_queue);
       break;
-    case VMQ_DEFAULT_OVERSIZE: why = "the frame is longer than a queue's buffer"; break;
-    case VMQ_DEFAULT_REASON_COUNT: break;
+    case DefaultReason::oversize: why = "the frame is longer than a queue's buffer"; break;
   }
   if (verdict->filter) out.filter = api::FilterRef{verdict->filter};
   out.explanation = "default queue (the host's switch): " + why;

@@ -62,16 +62,16 @@ void uplink_metrics(Exposition& out, const std::vector<UplinkMetrics>& uplinks) 
              "Frames the classifier passed to the host's switch (the default queue), by reason.");
   for (const auto& u : uplinks)
     if (u.default_queue)
-      for (std::uint32_t r = 0; r < VMQ_DEFAULT_REASON_COUNT; ++r)
-        out.sample({{"uplink", u.info.name}, {"reason", std::string(to_string(static_cast<vmq_default_reason>(r)))}},
-                   u.default_queue->by_reason[r].packets);
+      for (DefaultReason r : kDefaultReasons)
+        out.sample({{"uplink", u.info.name}, {"reason", std::string(to_string(r))}},
+                   u.default_queue->by_reason[index_of(r)].packets);
   out.family("vmq_default_queue_bytes_total", MetricType::counter,
              "Bytes of the frames the classifier passed to the host's switch (the default queue), by reason.");
   for (const auto& u : uplinks)
     if (u.default_queue)
-      for (std::uint32_t r = 0; r < VMQ_DEFAULT_REASON_COUNT; ++r)
-        out.sample({{"uplink", u.info.name}, {"reason", std::string(to_string(static_cast<vmq_default_reason>(r)))}},
-                   u.default_queue->by_reason[r].bytes);
+      for (DefaultReason r : kDefaultReasons)
+        out.sample({{"uplink", u.info.name}, {"reason", std::string(to_string(r))}},
+                   u.default_queue->by_reason[index_of(r)].bytes);
 
   struct UmemGauge {
     const char* name;

@@ -67,9 +67,9 @@ api::Queue queue_view(const Queue& q, const QueueManager& manager, const Telemet
 
 api::DefaultQueueTraffic default_queue_view(const DefaultQueueStats& stats) {
   api::DefaultQueueTraffic view;
-  for (std::uint32_t r = 0; r < VMQ_DEFAULT_REASON_COUNT; ++r) {
-    const Traffic& t = stats.by_reason[r];
-    view.by_reason.push_back({std::string(to_string(static_cast<vmq_default_reason>(r))), {t.packets, t.bytes}});
+  for (DefaultReason r : kDefaultReasons) {
+    const Traffic& t = stats.by_reason[index_of(r)];
+    view.by_reason.push_back({std::string(to_string(r)), {t.packets, t.bytes}});
     view.total.packets += t.packets;
     view.total.bytes += t.bytes;
   }

@@ -4,7 +4,6 @@
 // that fails when the server writes what the client does not read.
 #include <gtest/gtest.h>
 
-#include <linux/bpf.h>
 
 #include <set>
 #include <string>
@@ -126,7 +125,7 @@ TEST_F(ServedReplies, ATraceToAQueueDecodes) {
   class Redirecting : public test::FakeDataplane {
    public:
     Result<TraceVerdict> trace(std::string_view, std::span<const std::uint8_t> frame, std::uint32_t) override {
-      return TraceVerdict{XDP_REDIRECT, std::nullopt, 1, 1, std::vector<std::uint8_t>(frame.size() - 4)};
+      return TraceVerdict{TraceVerdict::Destination::queue, std::nullopt, 1, 1, std::vector<std::uint8_t>(frame.size() - 4)};
     }
   };
   Redirecting redirecting;

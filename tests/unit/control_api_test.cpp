@@ -2,7 +2,6 @@
 // refusal's code and message, atomic queue.set, and when the state is saved.
 #include <gtest/gtest.h>
 
-#include <linux/bpf.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -244,7 +243,7 @@ TEST_F(ControlApiTest, QueueAddWithFiltersCreatesARunningQueue) {
   EXPECT_EQ(dp.started.at(1).frames, 128u);
   EXPECT_EQ(dp.started.at(1).port, "port1");
   EXPECT_EQ(dp.started.at(1).vlan_mode, VlanMode::access);
-  EXPECT_EQ(dp.published.at(1), VMQ_QUEUE_RUNNING);
+  EXPECT_EQ(dp.published.at(1), QueueState::running);
   EXPECT_EQ(dp.filters.size(), 3u);
   EXPECT_EQ(saves, 1);
 }
@@ -259,11 +258,11 @@ TEST_F(ControlApiTest, QueueAddDefaultsAndNoFilters) {
   EXPECT_EQ(q.at("vlan_mode"), "trunk");
   EXPECT_EQ(q.at("filters"), json::array());
   EXPECT_EQ(q.at("state"), "paused") << "a queue without filters is paused until it gets one";
-  EXPECT_EQ(dp.published.at(2), VMQ_QUEUE_PAUSED);
+  EXPECT_EQ(dp.published.at(2), QueueState::paused);
 
   ok("filter.add", {{"queue", "web2"}, {"mac", kMacB}});
   EXPECT_EQ(ok("queue.show", {{"queue", "web2"}}).at("state"), "running");
-  EXPECT_EQ(dp.published.at(2), VMQ_QUEUE_RUNNING);
+  EXPECT_EQ(dp.published.at(2), QueueState::running);
 }
 
 TEST_F(ControlApiTest, QueueListGivesEveryQueueByIdWithoutDetail) {
@@ -351,7 +350,7 @@ TEST_F(ControlApiTest, PauseAndResume) {
   EXPECT_EQ(q.at("ndis_state"), "running");
   EXPECT_EQ(q.at("paused_by_operator"), true);
   EXPECT_EQ(q.at("filters").size(), 1u) << "pausing keeps the filters";
-  EXPECT_EQ(dp.published.at(1), VMQ_QUEUE_PAUSED);
+  EXPECT_EQ(dp.published.at(1), QueueState::paused);
   EXPECT_EQ(dp.filters.size(), 1u);
 
   q = ok("queue.pause", {{"queue", "web1"}});  // already paused: nothing to do
@@ -360,7 +359,7 @@ TEST_F(ControlApiTest, PauseAndResume) {
   q = ok("queue.resume", {{"queue", "1"}});
   EXPECT_EQ(q.at("state"), "running");
   EXPECT_EQ(q.at("paused_by_operator"), false);
-  EXPECT_EQ(dp.published.at(1), VMQ_QUEUE_RUNNING);
+  EXPECT_EQ(dp.published.at(1), QueueState::running);
   EXPECT_EQ(saves, 2) << "the second pause changed nothing, so nothing was saved";
 }
 
@@ -477,7 +476,7 @@ TEST_F(ControlApiTest, FilterAddListDel) {
   const json q = ok("queue.show", {{"queue", "web1"}});
   EXPECT_EQ(q.at("state"), "paused");
   EXPECT_EQ(q.at("filters"), json::array());
-  EXPECT_EQ(dp.published.at(1), VMQ_QUEUE_PAUSED);
+  EXPECT_EQ(dp.published.at(1), QueueState::paused);
 }
 
 TEST_F(ControlApiTest, StatsOfEveryQueueAndUplink) {
@@ -562,7 +561,7 @@ TEST_F(ControlApiTest, TraceBuildsUntaggedAndQinQFrames) {
 TEST_F(ControlApiTest, TraceExplainsARedirectToAQueue) {
   ok("queue.add", web1_params());
   const auto frame = FrameBuilder().dst(*MacAddress::parse(kMacA)).tag(100).build();
-  dp.verdict = TraceVerdict{XDP_REDIRECT, std::nullopt, 1, 1, std::vector<std::uint8_t>(frame.size() - 4)};
+  dp.verdict = TraceVerdict{TraceVerdict::Destination::queue, std::nullopt, 1, 1, std::vector<std::uint8_t>(frame.size() - 4)};
   const json t = ok("trace", {{"uplink", "uplink0"}, {"dst", kMacA}, {"vlan", 100}});
   EXPECT_EQ(t.at("destination"), "queue");
   EXPECT_EQ(t.at("queue"), json({{"id", 1}, {"name", "web1"}}));
@@ -576,7 +575,7 @@ TEST_F(ControlApiTest, TraceExplainsARedirectToAQueue) {
 TEST_F(ControlApiTest, TraceExplainsAFilterOfANonRunningQueue) {
   add_two_queues();
   ok("queue.pause", {{"queue", "web1"}});
-  dp.verdict = TraceVerdict{XDP_PASS, VMQ_DEFAULT_QUEUE_NOT_RUNNING, 1, 1, {}};
+  dp.verdict = TraceVerdict{TraceVerdict::Destination::default_queue, DefaultReason::queue_not_running, 1, 1, {}};
   const json t = ok("trace", {{"uplink", "uplink0"}, {"dst", kMacA}, {"vlan", 100}});
   EXPECT_EQ(t.at("destination"), "default");
   EXPECT_EQ(t.at("reason"), "queue_not_running");
@@ -587,7 +586,7 @@ TEST_F(ControlApiTest, TraceExplainsAFilterOfANonRunningQueue) {
 
 TEST_F(ControlApiTest, TraceExplainsAFilterWhoseQueueHasNoSocketOnTheRxQueue) {
   add_two_queues();
-  dp.verdict = TraceVerdict{XDP_PASS, VMQ_DEFAULT_EMPTY_SLOT, 1, 1, {}};
+  dp.verdict = TraceVerdict{TraceVerdict::Destination::default_queue, DefaultReason::empty_slot, 1, 1, {}};
   const json t = ok("trace", {{"uplink", "uplink0"}, {"dst", kMacA}, {"vlan", 100}, {"rx_queue", 2}});
   EXPECT_EQ(t.at("reason"), "empty_slot");
   EXPECT_EQ(t.at("filter"), json({{"id", 1}}));
@@ -603,7 +602,7 @@ TEST_F(ControlApiTest, TraceExplainsTheVerdictNotItsOwnFilterLookup) {
   const json f = ok("filter.add", {{"queue", "web2"}, {"mac", kMacB}});
   ASSERT_EQ(f.at("id"), 2);
   ok("queue.pause", {{"queue", "web2"}});
-  dp.verdict = TraceVerdict{XDP_PASS, VMQ_DEFAULT_QUEUE_NOT_RUNNING, 2, 2, {}};
+  dp.verdict = TraceVerdict{TraceVerdict::Destination::default_queue, DefaultReason::queue_not_running, 2, 2, {}};
   const json t = ok("trace", {{"uplink", "uplink0"}, {"dst", kMacA}, {"vlan", 100}});  // web1's filter
   EXPECT_EQ(t.at("queue"), json({{"id", 2}, {"name", "web2"}}));
   EXPECT_EQ(t.at("filter"), json({{"id", 2}}));

@@ -23,7 +23,7 @@ class FakeDataplane : public Dataplane {
   std::vector<UplinkInfo> uplink_list{{"uplink0", 1, "native", "bpf-link", 42, false, {}, 3840, 1500, false}};
   std::set<std::string> ports{"port1", "port2", "port3", "port4"};
   std::map<QueueId, QueueSpec> started;            // queues with sockets and a worker
-  std::map<QueueId, vmq_queue_state> published;    // the classifier's view
+  std::map<QueueId, QueueState> published;        // the classifier's view
   std::map<std::pair<std::string, std::string>, Installed> filters;  // (uplink, match) -> filter
   std::vector<std::string> calls;                  // every call, in order
   std::set<std::string> fail_next;                 // names of calls that fail once
@@ -69,7 +69,7 @@ class FakeDataplane : public Dataplane {
     return {};
   }
 
-  Result<void> publish_queue_state(const QueueSpec& spec, vmq_queue_state state) override {
+  Result<void> publish_queue_state(const QueueSpec& spec, QueueState state) override {
     if (auto e = injected("publish_queue_state")) return *e;
     published[spec.id] = state;
     return {};
@@ -129,11 +129,12 @@ class FakeDataplane : public Dataplane {
   Result<ClassifierTables> classifier_tables(std::string_view uplink) const override {
     ClassifierTables tables;
     for (const auto& [key, installed] : filters) tables.filters += key.first == uplink;
-    for (const auto& [id, state] : published) tables.queues += state != VMQ_QUEUE_UNDEFINED;
+    for (const auto& [id, state] : published) tables.queues += state != QueueState::undefined;
     return tables;
   }
   Result<TraceVerdict> trace(std::string_view, std::span<const std::uint8_t> frame, std::uint32_t) override {
-    return TraceVerdict{2 /* XDP_PASS */, VMQ_DEFAULT_NO_FILTER, 0, 0, {frame.begin(), frame.end()}};
+    return TraceVerdict{TraceVerdict::Destination::default_queue, DefaultReason::no_filter, 0, 0,
+                        {frame.begin(), frame.end()}};
   }
   std::vector<UplinkInfo> check_attachments() override { return {}; }
   std::vector<WorkerSample> worker_samples() const override { return workers; }

@@ -53,7 +53,7 @@ MetricsSnapshot sample_snapshot() {
   UplinkMetrics eth0;
   eth0.info = {"eth0", 2, "native", "bpf-link", 42, false, {}, 3840, 1500, false};
   eth0.default_queue = DefaultQueueStats{};
-  eth0.default_queue->by_reason[VMQ_DEFAULT_BROADCAST_MULTICAST] = {50, 3200};
+  eth0.default_queue->by_reason[index_of(DefaultReason::broadcast_multicast)] = {50, 3200};
   eth0.umem = UmemStats{8192, 8000, 100, 92, 0, 7900};
   eth0.tables = ClassifierTables{3, 2};
   UplinkMetrics eth1;  // degraded, and its counters could not be read

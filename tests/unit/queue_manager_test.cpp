@@ -108,7 +108,7 @@ TEST_F(QueueManagerTest, AllocateCreatesAnAllocatedQueueTheClassifierDoesNotDeli
   ASSERT_TRUE(id) << id.error().message;
   EXPECT_EQ(*id, 1u);
   EXPECT_EQ(state_of(*id), QueueState::allocated);
-  EXPECT_EQ(dp.published.at(*id), VMQ_QUEUE_ALLOCATED);
+  EXPECT_EQ(dp.published.at(*id), QueueState::allocated);
   EXPECT_TRUE(dp.started.empty()) << "buffers are allocated at completion, not before";
   EXPECT_EQ(manager.queue(*id)->frames, 512u);
 }
@@ -186,10 +186,10 @@ TEST_F(QueueManagerTest, FilterBeforeCompletionGivesSetAndNoDelivery) {
   auto id = *manager.allocate(params("web1", "port1"));
   ASSERT_TRUE(manager.set_filter(id, match("52:54:00:00:00:01", 100)));
   EXPECT_EQ(state_of(id), QueueState::set);
-  EXPECT_EQ(dp.published.at(id), VMQ_QUEUE_SET);
+  EXPECT_EQ(dp.published.at(id), QueueState::set);
   ASSERT_TRUE(complete(id));
   EXPECT_EQ(state_of(id), QueueState::running);
-  EXPECT_EQ(dp.published.at(id), VMQ_QUEUE_RUNNING);
+  EXPECT_EQ(dp.published.at(id), QueueState::running);
   ASSERT_TRUE(dp.started.contains(id));
   // The socket exists before the classifier is told the queue runs.
   auto start = std::ranges::find(dp.calls, "start_queue");
@@ -201,10 +201,10 @@ TEST_F(QueueManagerTest, CompleteWithoutFiltersGivesPausedAndTheFirstFilterRuns)
   auto id = *manager.allocate(params("web1", "port1"));
   ASSERT_TRUE(complete(id));
   EXPECT_EQ(state_of(id), QueueState::paused);
-  EXPECT_EQ(dp.published.at(id), VMQ_QUEUE_PAUSED);
+  EXPECT_EQ(dp.published.at(id), QueueState::paused);
   ASSERT_TRUE(manager.set_filter(id, match("52:54:00:00:00:01")));
   EXPECT_EQ(state_of(id), QueueState::running);
-  EXPECT_EQ(dp.published.at(id), VMQ_QUEUE_RUNNING);
+  EXPECT_EQ(dp.published.at(id), QueueState::running);
 }
 
 TEST_F(QueueManagerTest, BlankCellsAreRefusedWithNoChange) {
@@ -238,7 +238,7 @@ TEST_F(QueueManagerTest, ClearingTheLastFilterPausesARunningQueueAndUnsetsASetOn
   EXPECT_EQ(state_of(run_q), QueueState::running);
   ASSERT_TRUE(manager.clear_filter(filters[1]));
   EXPECT_EQ(state_of(run_q), QueueState::paused);
-  EXPECT_EQ(dp.published.at(run_q), VMQ_QUEUE_PAUSED);
+  EXPECT_EQ(dp.published.at(run_q), QueueState::paused);
   EXPECT_TRUE(dp.filters.empty());
   EXPECT_EQ(events.count("r:dma-stopped"), 0) << "clearing the last filter does not indicate DMA stopped";
 
@@ -266,7 +266,7 @@ TEST_F(QueueManagerTest, FreeIndicatesDmaStoppedOnceThenForgetsTheQueue) {
   EXPECT_EQ(events.count("web1:dma-stopped"), 1);
   EXPECT_EQ(manager.queue(id), nullptr);
   EXPECT_TRUE(dp.started.empty());
-  EXPECT_EQ(dp.published.at(id), VMQ_QUEUE_UNDEFINED);
+  EXPECT_EQ(dp.published.at(id), QueueState::undefined);
   // Order: filters cleared (paused), DMA stopped, drained, freeing, gone.
   const std::vector<std::string> expected{"web1:running->paused", "web1:paused->dma-stopped", "web1:dma-stopped",
                                           "web1:dma-stopped->freeing", "web1:freeing->undefined"};
@@ -283,7 +283,7 @@ TEST_F(QueueManagerTest, WhileAQueueDrainsEveryOtherChangeToItIsRefusedSayingWha
   ASSERT_TRUE(freeing) << freeing.error().message;
   EXPECT_TRUE(freeing->must_drain);
   EXPECT_EQ(state_of(id), QueueState::dma_stopped);
-  EXPECT_EQ(dp.published.at(id), VMQ_QUEUE_DMA_STOPPED);
+  EXPECT_EQ(dp.published.at(id), QueueState::dma_stopped);
   const std::string busy =
       "queue web1: busy: another request is freeing it (its frames are being delivered to its port); try again "
       "once it has been answered";
@@ -335,7 +335,7 @@ TEST_F(QueueManagerTest, QuiescePausesEveryStartedQueueInTheClassifierAndKeepsTh
   const auto to_drain = manager.begin_quiesce(errors);
   EXPECT_TRUE(errors.empty());
   EXPECT_EQ(to_drain, std::vector<QueueId>{running});
-  EXPECT_EQ(dp.published.at(running), VMQ_QUEUE_PAUSED);
+  EXPECT_EQ(dp.published.at(running), QueueState::paused);
   EXPECT_EQ(state_of(running), QueueState::running) << "the record (and so the saved state) is unchanged";
   EXPECT_EQ(state_of(allocated), QueueState::allocated);
 }
@@ -348,7 +348,7 @@ TEST_F(QueueManagerTest, AFailedStateWriteWhileFreeingIsReportedAndTheQueueIsSti
   EXPECT_EQ(events.count("web1:publish-failed:publish_queue_state failed (injected)"), 1);
   EXPECT_EQ(manager.queue(id), nullptr);
   EXPECT_TRUE(dp.started.empty());
-  EXPECT_EQ(dp.published.at(id), VMQ_QUEUE_UNDEFINED) << "the second write, once the queue is gone, went through";
+  EXPECT_EQ(dp.published.at(id), QueueState::undefined) << "the second write, once the queue is gone, went through";
 }
 
 TEST_F(QueueManagerTest, FreeOfAQueueWithFiltersIsRefused) {
@@ -419,12 +419,12 @@ TEST_F(QueueManagerTest, OperatorPauseKeepsFiltersButStopsDelivery) {
   auto id = *create(params("web1", "port1"), {match("52:54:00:00:00:01")});
   ASSERT_TRUE(manager.pause(id));
   EXPECT_EQ(manager.queue(id)->visible_state(), QueueState::paused);
-  EXPECT_EQ(dp.published.at(id), VMQ_QUEUE_PAUSED);
+  EXPECT_EQ(dp.published.at(id), QueueState::paused);
   EXPECT_EQ(dp.filters.size(), 1u);
   ASSERT_TRUE(manager.set_filter(id, match("52:54:00:00:00:02")));
-  EXPECT_EQ(dp.published.at(id), VMQ_QUEUE_PAUSED) << "a new filter does not end an operator pause";
+  EXPECT_EQ(dp.published.at(id), QueueState::paused) << "a new filter does not end an operator pause";
   ASSERT_TRUE(manager.resume(id));
-  EXPECT_EQ(dp.published.at(id), VMQ_QUEUE_RUNNING);
+  EXPECT_EQ(dp.published.at(id), QueueState::running);
   EXPECT_EQ(manager.queue(id)->visible_state(), QueueState::running);
 }
 

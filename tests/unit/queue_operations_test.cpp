@@ -49,7 +49,7 @@ TEST_F(QueueOperationsTest, RestoreStartsTheQueueWithItsIdsAndKeepsTheOperatorsP
   EXPECT_EQ(q->filters, std::vector<FilterId>{4});
   EXPECT_EQ(q->state, QueueState::running);
   EXPECT_TRUE(q->paused_by_operator);
-  EXPECT_EQ(dp.published.at(2), VMQ_QUEUE_PAUSED);
+  EXPECT_EQ(dp.published.at(2), QueueState::paused);
   EXPECT_TRUE(dp.started.contains(2));
 }
 
@@ -86,7 +86,7 @@ TEST_F(QueueOperationsTest, QuiesceDrainsEveryStartedQueueAndKeepsThem) {
   const auto errors = run(operations.quiesce());
   EXPECT_TRUE(errors.empty());
   EXPECT_EQ(dp.delivered.at(*id), 5u) << "what the queue held was delivered";
-  EXPECT_EQ(dp.published.at(*id), VMQ_QUEUE_PAUSED);
+  EXPECT_EQ(dp.published.at(*id), QueueState::paused);
   EXPECT_EQ(manager.queue(*id)->state, QueueState::running);
 }
 

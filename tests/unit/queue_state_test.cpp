@@ -58,11 +58,5 @@ TEST(QueueStateMachine, ParametersAreAccessibleUntilTheQueueIsFreed) {
   EXPECT_FALSE(parameters_accessible(S::undefined));
 }
 
-TEST(QueueStateMachine, OnlyRunningMapsToTheClassifiersRunningState) {
-  EXPECT_EQ(to_abi(S::running), VMQ_QUEUE_RUNNING);
-  for (S s : {S::undefined, S::allocated, S::set, S::paused, S::dma_stopped, S::freeing})
-    EXPECT_NE(to_abi(s), VMQ_QUEUE_RUNNING);
-}
-
 }  // namespace
 }  // namespace vmq
