@@ -1,6 +1,6 @@
 // Why a frame went to the default queue (the host's switch): the stable
 // names of the JSON output and the metrics, in the classifier's order
-// (enum vmq_default_reason; core asserts that the two agree).
+// (enum vmq_default_reason; os/abi_conversions.h asserts that the two agree).
 #pragma once
 
 #include <array>
