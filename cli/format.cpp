@@ -1,5 +1,8 @@
 #include "format.h"
 
+#include <ctime>
+
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 namespace vmq::cli {
@@ -35,6 +38,11 @@ std::string cpu_list_text(const std::vector<std::uint32_t>& cpus) {
     i = j + 1;
   }
   return out;
+}
+
+std::string utc_time_text(std::uint64_t unix_ms) {
+  const auto seconds = static_cast<std::time_t>(unix_ms / 1000);
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(seconds));
 }
 
 std::string uptime_text(std::int64_t seconds) {

@@ -25,6 +25,8 @@ std::string list_text(const std::vector<std::string>& items);
 std::string cpu_list_text(const std::vector<std::uint32_t>& cpus);
 // 93784 -> "1d 2h 3m", 125 -> "2m 5s"
 std::string uptime_text(std::int64_t seconds);
+// A Unix time in milliseconds as UTC, ISO 8601 to the second.
+std::string utc_time_text(std::uint64_t unix_ms);
 // 850 -> "850 us", 1500 -> "1.50 ms", 2350000 -> "2.35 s"
 std::string duration_text(std::uint64_t microseconds);
 // Packets per second: "-" when unknown, one decimal below 10, else whole.

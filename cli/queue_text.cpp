@@ -22,6 +22,12 @@ std::string worker_text(const api::Queue& q) {
   return fmt::format("tid {} on CPU {}", q.worker->tid, q.worker->cpu);
 }
 
+std::string last_move_text(const api::Queue& q) {
+  if (!q.last_move) return "never";
+  const api::QueueMove& m = *q.last_move;
+  return fmt::format("CPU {} -> {} by the {} at {} ({})", m.from, m.to, m.by, utc_time_text(m.at_ms), m.reason);
+}
+
 }  // namespace
 
 std::string filters_table(const std::vector<api::Filter>& filters, std::size_t indent) {
@@ -64,7 +70,8 @@ std::string queue_detail_text(const api::Queue& q) {
       {"ndis state", q.ndis_state},
       {"paused by operator", yes_no(q.settings.paused_by_operator)},
       {"last error", q.last_error.value_or("")},
-      {"cpu", number(q.cpu)},
+      {"cpu", fmt::format("{} ({})", q.cpu, q.cpu_mode)},
+      {"last move", last_move_text(q)},
       {"frames", number(q.settings.frames)},
       {"vlan mode", std::string(to_string(q.settings.vlan_mode))},
       {"worker", worker_text(q)},

@@ -32,7 +32,21 @@ std::string status_text(const api::StatusReply& s) {
   std::string out = fmt::format("vmqd {} (protocol {}), pid {} on host {}, up {}\n", s.version, s.protocol, s.pid,
                                 s.host_id, uptime_text(static_cast<std::int64_t>(s.uptime_seconds)));
   out += fmt::format("queues: {} of {}, filters: {} of {}\n\n", s.queues, s.max_queues, s.filters, s.max_filters);
-  return out + uplinks_text(s.uplinks);
+  return out + uplinks_text(s.uplinks) + "\n" + cpus_text(s);
+}
+
+std::string cpus_text(const api::StatusReply& s) {
+  Table table({{"CPU", Align::right}, {"QUEUES", Align::right}, {"BUSY", Align::right}, {"WORKER", Align::right},
+               {"SOFTIRQ", Align::right}});
+  auto percent = [](std::optional<double> share) { return share ? fmt::format("{:.0f}%", *share * 100) : "-"; };
+  for (const auto& c : s.cpus)
+    table.add_row({std::to_string(c.cpu), std::to_string(c.queues), percent(c.busy_share), percent(c.worker_share),
+                   percent(c.softirq_share)});
+  const std::string rebalancer =
+      s.rebalancer.enabled ? fmt::format("rebalancer: on (spread above {:.0f}%, pack below {:.0f}%), {} moves\n",
+                                         s.rebalancer.high * 100, s.rebalancer.low * 100, s.rebalancer.moves)
+                           : fmt::format("rebalancer: off, {} moves\n", s.rebalancer.moves);
+  return table.render() + rebalancer;
 }
 
 std::string caps_text(const api::CapsReply& c) {

@@ -75,11 +75,13 @@ struct QueueSetParams {
   std::optional<std::uint32_t> cpu;
   std::optional<std::string> name;
   std::optional<std::string> vm;  // "" for none
+  std::optional<bool> auto_cpu;   // true: the rebalancer may move the queue again (it stays where it is)
 
   template <typename V, typename Self>
   static void fields(V& v, Self& self) {
     v("queue", self.queue);
     v.omittable("cpu", self.cpu, Limit{kCpuMax});
+    v.omittable("auto_cpu", self.auto_cpu);
     v.omittable("name", self.name);
     v.omittable("vm", self.vm);
   }
@@ -188,6 +190,8 @@ struct StatusReply {
   std::uint64_t max_queues = 0;
   std::uint64_t max_filters = 0;
   std::vector<Uplink> uplinks;
+  std::vector<CpuLoad> cpus;
+  RebalancerStatus rebalancer;
 
   bool operator==(const StatusReply&) const = default;
 
@@ -203,6 +207,8 @@ struct StatusReply {
     v("max_queues", self.max_queues);
     v("max_filters", self.max_filters);
     v("uplinks", self.uplinks);
+    v("cpus", self.cpus);
+    v("rebalancer", self.rebalancer);
   }
 };
 

@@ -162,6 +162,7 @@ struct StoredFilter {
 struct StoredQueue {
   std::uint32_t id = 0;
   std::uint32_t cpu = 0;
+  std::optional<bool> cpu_pinned;  // absent (files before the rebalancer): pinned
   QueueSettings settings;
   std::vector<StoredFilter> filters;  // in the order they were set
 
@@ -171,6 +172,7 @@ struct StoredQueue {
   static void fields(V& v, Self& self) {
     v("id", self.id);
     v("cpu", self.cpu);
+    v.omittable("cpu_pinned", self.cpu_pinned);
     QueueSettings::fields(v, self.settings);
     v("filters", self.filters);
   }
@@ -183,12 +185,14 @@ inline constexpr int kMigrationFormatVersion = 1;
 
 struct CpuPolicy {
   std::uint32_t cpu = 0;
+  std::optional<bool> pinned;  // absent (documents before the rebalancer): pinned
 
   bool operator==(const CpuPolicy&) const = default;
 
   template <typename V, typename Self>
   static void fields(V& v, Self& self) {
     v("cpu", self.cpu);
+    v.omittable("pinned", self.pinned);
   }
 };
 

@@ -72,12 +72,33 @@ struct QueueWorker {
   }
 };
 
+// A queue's last move to another CPU: `by` "operator" or "rebalancer".
+struct QueueMove {
+  std::uint32_t from = 0;
+  std::uint32_t to = 0;
+  std::string by;
+  std::string reason;
+  std::uint64_t at_ms = 0;  // Unix time
+
+  bool operator==(const QueueMove&) const = default;
+
+  template <typename V, typename Self>
+  static void fields(V& v, Self& self) {
+    v("from", self.from);
+    v("to", self.to);
+    v("by", self.by);
+    v("reason", self.reason);
+    v("at_ms", self.at_ms);
+  }
+};
+
 // A queue; `worker` in every reply but queue.list's. Counters that could not
 // be read are null with counters_error beside them.
 struct Queue {
   std::uint32_t id = 0;
   QueueSettings settings;
   std::uint32_t cpu = 0;
+  std::string cpu_mode;    // "pinned" (the operator chose the CPU) or "auto" (the rebalancer may move it)
   std::string state;       // what the classifier sees: running, paused, ...
   std::string ndis_state;  // the NDIS state machine's state
   std::optional<std::string> last_error;
@@ -85,6 +106,7 @@ struct Queue {
   std::optional<Counters> counters;
   std::optional<std::string> counters_error;
   std::optional<QueueWorker> worker;
+  std::optional<QueueMove> last_move;
 
   bool operator==(const Queue&) const = default;
 
@@ -93,6 +115,7 @@ struct Queue {
     v("id", self.id);
     QueueSettings::fields(v, self.settings);
     v("cpu", self.cpu);
+    v("cpu_mode", self.cpu_mode);
     v("state", self.state);
     v("ndis_state", self.ndis_state);
     v("last_error", self.last_error);
@@ -100,6 +123,7 @@ struct Queue {
     v("counters", self.counters);
     v.omittable("counters_error", self.counters_error);
     v.omittable("worker", self.worker);
+    v.omittable("last_move", self.last_move);
   }
 };
 
@@ -224,6 +248,45 @@ struct Worker {
     v("cpu_seconds", self.cpu_seconds);
     v("busy_share", self.busy_share);
     v("ns_per_frame", self.ns_per_frame);
+  }
+};
+
+// A CPU queues may run on: its load over the last rebalancing round (none
+// until a round has measured it): the share its worker took plus the
+// kernel's softirq work on it.
+struct CpuLoad {
+  std::uint32_t cpu = 0;
+  std::uint64_t queues = 0;
+  std::optional<double> busy_share;
+  std::optional<double> worker_share;
+  std::optional<double> softirq_share;
+
+  bool operator==(const CpuLoad&) const = default;
+
+  template <typename V, typename Self>
+  static void fields(V& v, Self& self) {
+    v("cpu", self.cpu);
+    v("queues", self.queues);
+    v("busy_share", self.busy_share);
+    v("worker_share", self.worker_share);
+    v("softirq_share", self.softirq_share);
+  }
+};
+
+struct RebalancerStatus {
+  bool enabled = false;
+  double high = 0;
+  double low = 0;
+  std::uint64_t moves = 0;  // since vmqd started
+
+  bool operator==(const RebalancerStatus&) const = default;
+
+  template <typename V, typename Self>
+  static void fields(V& v, Self& self) {
+    v("enabled", self.enabled);
+    v("high", self.high);
+    v("low", self.low);
+    v("moves", self.moves);
   }
 };
 

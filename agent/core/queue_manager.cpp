@@ -190,8 +190,8 @@ Result<QueueId> QueueManager::allocate(const QueueParams& params, std::optional<
                                                  limits_.max_queues));
 
   Queue& q = queues_[*new_id];
-  q = Queue{*new_id, params.name, params.vm, params.uplink, params.port, cpu, *frames, params.vlan_mode,
-            QueueState::undefined, false, {}, {}};
+  q = Queue{*new_id, params.name, params.vm, params.uplink, params.port, cpu, params.cpu.has_value(), *frames,
+            params.vlan_mode, QueueState::undefined, false, {}, {}, std::nullopt};
   auto ok = apply(q, QueueEvent::allocate);
   if (ok) ok = publish(q);
   if (!ok) {
@@ -395,6 +395,8 @@ Result<QueueId> QueueManager::restore(const Queue& saved, const std::vector<Filt
   const QueueParams params{saved.name, saved.vm, saved.uplink, saved.port, saved.cpu, saved.frames, saved.vlan_mode};
   auto id = allocate(params, saved.id);
   if (!id) return id;
+  queues_.at(*id).cpu_pinned = saved.cpu_pinned;
+  queues_.at(*id).last_move = saved.last_move;
   for (const Filter& f : filters) {
     if (auto ok = set_filter(*id, f.match, f.id); !ok) {
       discard(*id);
@@ -470,6 +472,21 @@ Result<void> QueueManager::finish_move(QueueId queue_id, unsigned cpu, Result<vo
   if (!moved) return moved;
   ++generation_;
   (*q)->cpu = cpu;
+  return {};
+}
+
+void QueueManager::record_move(QueueId queue_id, QueueMoveRecord move) {
+  auto it = queues_.find(queue_id);
+  if (it == queues_.end()) return;
+  ++generation_;
+  it->second.last_move = std::move(move);
+}
+
+Result<void> QueueManager::set_cpu_pinned(QueueId queue_id, bool pinned) {
+  auto q = idle_queue(queue_id);
+  if (!q) return std::unexpected(q.error());
+  ++generation_;
+  (*q)->cpu_pinned = pinned;
   return {};
 }
 

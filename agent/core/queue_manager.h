@@ -85,6 +85,10 @@ class QueueManager {
   // started); if so, once change_settled, finish_move with the outcome.
   Result<bool> begin_move(QueueId queue, unsigned cpu);
   Result<void> finish_move(QueueId queue, unsigned cpu, Result<void> moved);
+  // Remembers a queue's last move (shown by `queue show`).
+  void record_move(QueueId queue, QueueMoveRecord move);
+  // Pinned: the operator chose the queue's CPU and the rebalancer leaves it there.
+  Result<void> set_cpu_pinned(QueueId queue, bool pinned);
 
   struct Freeing {
     QueueId queue = 0;

@@ -44,6 +44,27 @@ struct Reader {
     return {};
   }
 
+  Result<void> boolean(std::string_view key, bool& out) const {
+    const toml::node* node = table.get(key);
+    if (!node) return {};
+    auto value = node->value_exact<bool>();
+    if (!value) return std::unexpected(key_error(path, key, "must be true or false"));
+    out = *value;
+    return {};
+  }
+
+  // A share of a CPU: a number from 0 to 1.
+  Result<void> share(std::string_view key, double& out) const {
+    const toml::node* node = table.get(key);
+    if (!node) return {};
+    if (!node->is_number()) return std::unexpected(key_error(path, key, "must be a number from 0 to 1"));
+    const double value = node->value<double>().value_or(-1);
+    if (!(value >= 0 && value <= 1))
+      return std::unexpected(key_error(path, key, fmt::format("must be a number from 0 to 1 (got {})", value)));
+    out = value;
+    return {};
+  }
+
   Result<void> string_list(std::string_view key, std::vector<std::string>& out) const {
     const toml::node* node = table.get(key);
     if (!node) return {};
@@ -62,8 +83,32 @@ struct Reader {
 const std::set<std::string_view> kKnownKeys = {
     "uplinks",   "cpus",        "max_queues",   "max_filters", "umem_frames_per_rxq", "queue_frames",
     "xdp_attach", "socket",     "socket_group", "state_dir",   "log_level",           "host_id",
-    "metrics_listen",
+    "metrics_listen", "rebalance",
 };
+
+const std::set<std::string_view> kRebalanceKeys = {"enabled", "interval_ms", "high", "low", "sustain", "cooldown",
+                                                   "pack"};
+
+Result<void> read_rebalance(const toml::table& root, const std::string& path, RebalanceConfig& out) {
+  const toml::node* node = root.get("rebalance");
+  if (!node) return {};
+  const toml::table* table = node->as_table();
+  if (!table) return std::unexpected(key_error(path, "rebalance", "must be a table ([rebalance])"));
+  for (const auto& [key, value] : *table) {
+    if (!kRebalanceKeys.contains(key.str()))
+      return std::unexpected(key_error(path, fmt::format("rebalance.{}", key.str()),
+                                       "unknown key (see deploy/vmqd.toml for the known ones)"));
+  }
+  const std::string where = path + ": [rebalance]";
+  const Reader r{*table, where};
+  RebalancerSettings& p = out.policy;
+  for (auto ok : {r.boolean("enabled", p.enabled), r.uint("interval_ms", out.interval_ms, 100, 60000),
+                  r.share("high", p.high), r.share("low", p.low), r.uint("sustain", p.sustain, 1, 1000),
+                  r.uint("cooldown", p.cooldown, 0, 100000), r.boolean("pack", p.pack)}) {
+    if (!ok) return ok;
+  }
+  return {};
+}
 
 bool is_power_of_two(std::uint32_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
@@ -112,6 +157,7 @@ Result<AgentConfig> load_config(const std::string& path, bool required) {
                   r.string("host_id", config.host_id), r.string("metrics_listen", config.metrics_listen)}) {
     if (!ok) return std::unexpected(ok.error());
   }
+  if (auto ok = read_rebalance(table, path, config.rebalance); !ok) return std::unexpected(ok.error());
   if (!cpus.empty()) {
     auto parsed_cpus = parse_cpu_list(cpus);
     if (!parsed_cpus) return std::unexpected(key_error(path, "cpus", parsed_cpus.error().message));
@@ -150,6 +196,7 @@ Result<void> validate(const AgentConfig& c) {
     if (auto endpoint = parse_listen_address(c.metrics_listen); !endpoint)
       return invalid("metrics_listen", endpoint.error().message + "; \"\" turns /metrics off");
   }
+  if (auto ok = c.rebalance.policy.check(); !ok) return invalid("rebalance", ok.error().message);
   return {};
 }
 

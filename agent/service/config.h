@@ -11,10 +11,24 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/rebalancer.h"
 
 namespace vmq::service {
 
 inline constexpr const char* kDefaultConfigPath = "/etc/vmq/vmqd.toml";
+
+// [rebalance]: Dynamic VMQ (docs/rebalancing.md).
+struct RebalanceConfig {
+  RebalancerSettings policy;
+  std::uint32_t interval_ms = 1000;  // one round per interval
+
+  bool operator==(const RebalanceConfig& other) const {
+    const auto& a = policy;
+    const auto& b = other.policy;
+    return interval_ms == other.interval_ms && a.enabled == b.enabled && a.high == b.high && a.low == b.low &&
+           a.sustain == b.sustain && a.cooldown == b.cooldown && a.pack == b.pack;
+  }
+};
 
 struct AgentConfig {
   std::vector<std::string> uplinks;
@@ -30,6 +44,7 @@ struct AgentConfig {
   LogLevel log_level = LogLevel::info;
   std::string host_id;  // names this host in migration documents; default: the host name
   std::string metrics_listen;  // "ADDRESS:PORT" serving /metrics; empty: off
+  RebalanceConfig rebalance;
 };
 
 // Reads `path` over the defaults. A missing file is an error only when

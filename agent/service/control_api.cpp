@@ -153,6 +153,22 @@ Result<api::StatusReply> ControlApi::status(const api::NoParams&) {
   s.filters = manager_.filter_count();
   s.max_queues = manager_.limits().max_queues;
   s.max_filters = manager_.limits().max_filters;
+  const auto per_cpu = manager_.queues_per_cpu();
+  auto queues_on = [&](unsigned cpu) -> std::uint64_t {
+    auto it = per_cpu.find(cpu);
+    return it == per_cpu.end() ? 0 : it->second;
+  };
+  if (rebalancing_ && !rebalancing_->loads().empty()) {
+    for (const Rebalancing::CpuMeasure& m : rebalancing_->loads())
+      s.cpus.push_back({m.cpu, queues_on(m.cpu), m.busy_share, m.worker_share, m.softirq_share});
+  } else {
+    for (unsigned cpu : manager_.placement().cpus())
+      s.cpus.push_back({cpu, queues_on(cpu), std::nullopt, std::nullopt, std::nullopt});
+  }
+  if (rebalancing_) {
+    const RebalancerSettings& policy = rebalancing_->config().policy;
+    s.rebalancer = {policy.enabled, policy.high, policy.low, rebalancing_->moves()};
+  }
   return s;
 }
 
@@ -202,7 +218,12 @@ Result<api::Queue> ControlApi::queue_show(const api::QueueSelector& p) {
 boost::asio::awaitable<Result<api::Queue>> ControlApi::queue_set(const api::QueueSetParams& p) {
   auto q = manager_.find(p.queue);
   if (!q) co_return error_of(q);
-  if (!p.cpu && !p.name && !p.vm) co_return fail(Errc::invalid_argument, "nothing to change: give cpu, name or vm");
+  if (!p.cpu && !p.auto_cpu && !p.name && !p.vm)
+    co_return fail(Errc::invalid_argument, "nothing to change: give cpu, auto_cpu, name or vm");
+  if (p.cpu && p.auto_cpu)
+    co_return fail(Errc::invalid_argument, "give either a cpu (pins the queue) or auto_cpu, not both");
+  if (p.auto_cpu && !*p.auto_cpu)
+    co_return fail(Errc::invalid_argument, "auto_cpu: false is not a change: give a cpu to pin the queue");
   const QueueId id = (*q)->id;
   // Check every change before making any, so that a refusal changes nothing.
   if (p.name) {
@@ -217,6 +238,10 @@ boost::asio::awaitable<Result<api::Queue>> ControlApi::queue_set(const api::Queu
   }
   if (p.cpu) {
     if (auto ok = co_await operations_.set_cpu(id, *p.cpu); !ok) co_return error_of(ok);
+    if (auto ok = manager_.set_cpu_pinned(id, true); !ok) co_return error_of(ok);
+  }
+  if (p.auto_cpu) {
+    if (auto ok = manager_.set_cpu_pinned(id, false); !ok) co_return error_of(ok);
   }
   if (p.name) {
     if (auto ok = manager_.rename(id, *p.name); !ok) co_return error_of(ok);
@@ -396,6 +421,7 @@ boost::asio::awaitable<Result<api::MigrateDrainReply>> ControlApi::drain_for_mig
   doc.drained_at = utc_now();
   doc.queue.settings = settings_of(queue);
   doc.queue.cpu_policy.cpu = queue.cpu;
+  doc.queue.cpu_policy.pinned = queue.cpu_pinned;
   for (const Filter* f : manager_.filters_of(queue.id)) doc.queue.filters.push_back(rule_of(f->match));
   const std::uint64_t indications_before = manager_.dma_stopped_count();
   auto drained = co_await operations_.remove(queue.id);
@@ -437,6 +463,9 @@ boost::asio::awaitable<Result<api::MigrateRestoreReply>> ControlApi::restore_fro
   const auto start = std::chrono::steady_clock::now();
   auto id = co_await operations_.create(q, filters);
   if (!id) co_return error_of(id);
+  const bool pinned = cpu_choice == api::CpuChoice::given ||
+                     (cpu_choice == api::CpuChoice::document && doc->queue.cpu_policy.pinned.value_or(true));
+  if (auto ok = manager_.set_cpu_pinned(*id, pinned); !ok) co_return error_of(ok);
   if (settings.paused_by_operator) {
     if (auto ok = manager_.pause(*id); !ok) co_return error_of(ok);
   }

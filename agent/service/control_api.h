@@ -22,6 +22,7 @@
 #include "core/telemetry.h"
 #include "service/metrics_migrations.h"
 #include "service/queue_operations.h"
+#include "service/rebalancing.h"
 
 namespace vmq::service {
 
@@ -43,6 +44,8 @@ class ControlApi {
   boost::asio::awaitable<api::Reply> handle(const api::Request& request);
   // Drains and restores done for live migration since vmqd started (for /metrics).
   const MigrationMetrics& migrations() const { return migrations_; }
+  // `status` shows its CPU loads and moves (none: the CPUs without loads).
+  void show_rebalancing(const Rebalancing* rebalancing) { rebalancing_ = rebalancing; }
 
  private:
   using Handler = std::function<Result<nlohmann::json>(const nlohmann::json& params)>;
@@ -86,6 +89,7 @@ class ControlApi {
   SaveState save_state_;
   MigrationMetrics migrations_;
   QueueOperations operations_;
+  const Rebalancing* rebalancing_ = nullptr;
   std::map<std::string, Handler, std::less<>> methods_;
   std::map<std::string, AsyncHandler, std::less<>> async_methods_;  // the methods that wait
 };

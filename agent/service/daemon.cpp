@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "core/attach_policy.h"
+#include "os/cpu_times.h"
 #include "os/netdev.h"
 #include "os/xdp_attachment.h"
 #include "service/metrics_render.h"
@@ -122,6 +123,10 @@ Result<void> Daemon::open() {
   if (!server) return std::unexpected(server.error());
   server_ = std::move(*server);
   metrics_ = std::make_unique<MetricsEndpoint>(io_, [this] { return render_metrics(); }, log);
+  rebalancing_ = std::make_unique<Rebalancing>(io_, *manager_, *dataplane_, os::cpu_softirq_times,
+                                               [this] { return save_state(); }, log);
+  rebalancing_->configure(config_.rebalance);
+  api_->show_rebalancing(rebalancing_.get());
   return {};
 }
 
@@ -129,7 +134,9 @@ std::string Daemon::render_metrics() const {
   AgentMetrics agent;
   agent.version = VMQ_VERSION;
   agent.start_time_seconds = std::chrono::duration<double>(started_.time_since_epoch()).count();
-  return service::render_metrics(collect_metrics(*manager_, *dataplane_, agent, api_->migrations()));
+  MetricsSnapshot snapshot = collect_metrics(*manager_, *dataplane_, agent, api_->migrations());
+  snapshot.rebalancing = rebalancing_metrics(*rebalancing_);
+  return service::render_metrics(snapshot);
 }
 
 asio::awaitable<void> Daemon::restore_saved_queues(const std::vector<SavedQueue>& saved) {
@@ -233,6 +240,9 @@ void Daemon::reload() {
       manager_->set_placement(std::move(placement));
     }
   }
+  rebalancing_->configure(c.rebalance);
+  if (c.rebalance.policy.enabled != config_.rebalance.policy.enabled)
+    logger_.log(LogLevel::notice, fmt::format("rebalance: {}", c.rebalance.policy.enabled ? "enabled" : "disabled"));
   std::vector<std::string> needs_restart;
   if (c.uplinks != config_.uplinks) needs_restart.push_back("uplinks");
   if (c.max_queues != config_.max_queues) needs_restart.push_back("max_queues");
@@ -251,12 +261,14 @@ void Daemon::reload() {
   config_.socket_group = c.socket_group;
   config_.cpus = c.cpus;
   config_.metrics_listen = c.metrics_listen;
+  config_.rebalance = c.rebalance;
   logger_.log(LogLevel::notice, "configuration reloaded");
   notify("READY=1");
 }
 
 asio::awaitable<void> Daemon::shutdown() {
   notify("STOPPING=1");
+  rebalancing_->stop();
   server_->stop();
   metrics_->stop();
   uplink_timer_.cancel();

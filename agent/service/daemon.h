@@ -20,6 +20,7 @@
 #include "service/control_server.h"
 #include "service/logger.h"
 #include "service/metrics_endpoint.h"
+#include "service/rebalancing.h"
 #include "service/state_store.h"
 
 namespace vmq::service {
@@ -65,6 +66,7 @@ class Daemon : private QueueEvents {
   std::unique_ptr<ControlApi> api_;
   std::unique_ptr<ControlServer> server_;
   std::unique_ptr<MetricsEndpoint> metrics_;
+  std::unique_ptr<Rebalancing> rebalancing_;
   std::chrono::system_clock::time_point started_ = std::chrono::system_clock::now();
 };
 

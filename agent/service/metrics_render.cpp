@@ -200,6 +200,19 @@ void worker_metrics(Exposition& out, const std::vector<WorkerLoad>& workers) {
     if (w.ns_per_frame) out.sample(cpu(w), *w.ns_per_frame * 1e-9);
 }
 
+void rebalancer_metrics(Exposition& out, const RebalancingMetrics& r) {
+  out.family("vmq_rebalancer_enabled", MetricType::gauge, "1 when the rebalancer moves auto queues between CPUs.");
+  out.sample({}, std::uint64_t{r.enabled});
+  out.family("vmq_rebalancer_moves_total", MetricType::counter,
+             "Queues the rebalancer moved: spread off an overloaded CPU, or packed onto fewer CPUs.");
+  out.sample({{"kind", "spread"}}, r.spread_moves);
+  out.sample({{"kind", "pack"}}, r.pack_moves);
+  out.family("vmq_cpu_busy_ratio", MetricType::gauge,
+             "Share of each allowed CPU its worker and the kernel's softirq work took over the last rebalancing "
+             "round (0 to 1).");
+  for (const CpuBusy& c : r.cpus) out.sample({{"cpu", std::to_string(c.cpu)}}, c.busy_share);
+}
+
 void migration_metrics(Exposition& out, const MigrationMetrics& m) {
   out.family("vmq_migration_drain_duration_seconds", MetricType::histogram,
              "Queues drained for live migration (vmqctl migrate drain) and how long each drain took.");
@@ -224,6 +237,7 @@ std::string render_metrics(const MetricsSnapshot& s) {
   queue_counter_metrics(out, s.queues);
   worker_metrics(out, s.workers);
   migration_metrics(out, s.migrations);
+  rebalancer_metrics(out, s.rebalancing);
   return out.text();
 }
 

@@ -1,5 +1,7 @@
 #include "service/metrics_snapshot.h"
 
+#include "service/rebalancing.h"
+
 namespace vmq::service {
 
 namespace {
@@ -13,7 +15,7 @@ std::optional<T> if_read(Result<T> result) {
 }  // namespace
 
 MetricsSnapshot collect_metrics(const QueueManager& manager, const Telemetry& telemetry, AgentMetrics agent, const MigrationMetrics& migrations) {
-  MetricsSnapshot s{std::move(agent), {}, {}, manager.worker_loads(), migrations};
+  MetricsSnapshot s{std::move(agent), {}, {}, manager.worker_loads(), migrations, {}};
   s.agent.queues = manager.queues().size();
   s.agent.filters = manager.filter_count();
   s.agent.max_queues = manager.limits().max_queues;
@@ -25,6 +27,15 @@ MetricsSnapshot collect_metrics(const QueueManager& manager, const Telemetry& te
     s.queues.push_back({q->name, q->vm, q->uplink, q->cpu, q->frames, q->visible_state(), q->paused_by_operator,
                         if_read(telemetry.queue_stats(q->id))});
   return s;
+}
+
+RebalancingMetrics rebalancing_metrics(const Rebalancing& rebalancing) {
+  RebalancingMetrics out;
+  out.enabled = rebalancing.config().policy.enabled;
+  for (const Rebalancing::CpuMeasure& m : rebalancing.loads()) out.cpus.push_back({m.cpu, m.busy_share});
+  out.spread_moves = rebalancing.moves("spread");
+  out.pack_moves = rebalancing.moves("pack");
+  return out;
 }
 
 }  // namespace vmq::service

@@ -41,16 +41,33 @@ struct QueueMetrics {
   std::optional<QueueStats> counters;
 };
 
+struct CpuBusy {
+  unsigned cpu = 0;
+  double busy_share = 0;
+};
+
+// Dynamic VMQ: the CPU loads of the last round and the moves so far.
+struct RebalancingMetrics {
+  bool enabled = false;
+  std::vector<CpuBusy> cpus;  // empty until measured
+  std::uint64_t spread_moves = 0;
+  std::uint64_t pack_moves = 0;
+};
+
 struct MetricsSnapshot {
   AgentMetrics agent;
   std::vector<UplinkMetrics> uplinks;
   std::vector<QueueMetrics> queues;
   std::vector<WorkerLoad> workers;
   MigrationMetrics migrations;
+  RebalancingMetrics rebalancing;
 };
 
 // `agent` carries what the manager does not know (version, start time); its
 // counts are filled in here.
+class Rebalancing;
+RebalancingMetrics rebalancing_metrics(const Rebalancing& rebalancing);
+
 MetricsSnapshot collect_metrics(const QueueManager& manager, const Telemetry& telemetry, AgentMetrics agent, const MigrationMetrics& migrations);
 
 }  // namespace vmq::service

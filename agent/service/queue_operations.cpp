@@ -67,12 +67,19 @@ asio::awaitable<Result<void>> QueueOperations::bind(QueueId queue) {
   }
 }
 
-asio::awaitable<Result<void>> QueueOperations::set_cpu(QueueId queue, unsigned cpu) {
+asio::awaitable<Result<void>> QueueOperations::set_cpu(QueueId queue, unsigned cpu, MoveOrigin by,
+                                                       std::string reason) {
+  const Queue* before = manager_.queue(queue);
+  const unsigned from = before ? before->cpu : cpu;
   auto moving = manager_.begin_move(queue, cpu);
   if (!moving) co_return std::unexpected(moving.error());
-  if (!*moving) co_return Result<void>{};
-  auto moved = co_await settle(queue);
-  co_return manager_.finish_move(queue, cpu, std::move(moved));
+  if (*moving) {
+    auto moved = co_await settle(queue);
+    if (auto ok = manager_.finish_move(queue, cpu, std::move(moved)); !ok) co_return ok;
+  }
+  if (from != cpu)
+    manager_.record_move(queue, QueueMoveRecord{from, cpu, by, std::move(reason), std::chrono::system_clock::now()});
+  co_return Result<void>{};
 }
 
 asio::awaitable<Result<DrainResult>> QueueOperations::remove(QueueId queue) {

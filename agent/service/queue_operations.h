@@ -8,6 +8,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <string>
 #include <vector>
 
 #include "core/error.h"
@@ -46,8 +47,9 @@ class QueueOperations {
   // Re-creates a saved queue with its ids. One that cannot start (its port
   // is gone, say) stays allocated with last_error set, for the operator.
   boost::asio::awaitable<Result<void>> restore(const Queue& saved, const std::vector<Filter>& filters);
-  // Moves a queue to another CPU (its worker's).
-  boost::asio::awaitable<Result<void>> set_cpu(QueueId queue, unsigned cpu);
+  // Moves a queue to another CPU (its worker's) and remembers who moved it and why.
+  boost::asio::awaitable<Result<void>> set_cpu(QueueId queue, unsigned cpu, MoveOrigin by = MoveOrigin::operator_request,
+                                               std::string reason = "");
   // Clears every filter of the queue (new frames take the default path),
   // delivers what it holds, then frees it.
   boost::asio::awaitable<Result<DrainResult>> remove(QueueId queue);

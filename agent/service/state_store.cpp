@@ -33,7 +33,7 @@ struct StateDocument {
 
 api::StoredQueue stored(const SavedQueue& saved) {
   const Queue& q = saved.queue;
-  api::StoredQueue out{q.id, q.cpu, settings_of(q), {}};
+  api::StoredQueue out{q.id, q.cpu, q.cpu_pinned, settings_of(q), {}};
   for (const Filter& f : saved.filters) out.filters.push_back({f.id, rule_of(f.match)});
   return out;
 }
@@ -47,6 +47,7 @@ SavedQueue saved(const api::StoredQueue& stored) {
   q.uplink = stored.settings.uplink;
   q.port = stored.settings.port;
   q.cpu = stored.cpu;
+  q.cpu_pinned = stored.cpu_pinned.value_or(true);
   q.frames = stored.settings.frames;
   q.vlan_mode = stored.settings.vlan_mode;
   q.paused_by_operator = stored.settings.paused_by_operator;

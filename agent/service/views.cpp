@@ -1,5 +1,7 @@
 #include "service/views.h"
 
+#include <chrono>
+
 #include <fmt/format.h>
 
 #include "core/default_reason.h"
@@ -52,6 +54,7 @@ api::Queue queue_view(const Queue& q, const QueueManager& manager, const Telemet
   view.id = q.id;
   view.settings = settings_of(q);
   view.cpu = q.cpu;
+  view.cpu_mode = q.cpu_pinned ? "pinned" : "auto";
   view.state = to_string(q.visible_state());
   view.ndis_state = to_string(q.state);
   if (!q.last_error.empty()) view.last_error = q.last_error;
@@ -62,6 +65,13 @@ api::Queue queue_view(const Queue& q, const QueueManager& manager, const Telemet
   else
     view.counters_error = stats.error().message;
   if (detail) view.worker = api::QueueWorker{stats ? static_cast<std::uint32_t>(stats->worker_tid) : 0u, q.cpu};
+  if (q.last_move) {
+    const QueueMoveRecord& m = *q.last_move;
+    view.last_move = api::QueueMove{
+        m.from, m.to, m.by == MoveOrigin::rebalancer ? "rebalancer" : "operator", m.reason,
+        static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::milliseconds>(m.at.time_since_epoch()).count())};
+  }
   return view;
 }
 

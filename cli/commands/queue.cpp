@@ -46,8 +46,10 @@ Result<api::QueueAddParams> queue_add_params(const QueueAddArgs& a) {
 
 Result<api::QueueSetParams> queue_set_params(const QueueSetArgs& a) {
   if (!a.cpu && !a.name && !a.vm) return fail(Errc::invalid_argument, "nothing to change: give --cpu, --name or --vm");
-  api::QueueSetParams params{a.queue, {}, a.name, a.vm};
-  if (a.cpu) {
+  api::QueueSetParams params{a.queue, {}, a.name, a.vm, std::nullopt};
+  if (a.cpu == "auto") {
+    params.auto_cpu = true;
+  } else if (a.cpu) {
     auto cpu = parse_number("--cpu", *a.cpu, api::kCpuMax);
     if (!cpu) return std::unexpected(cpu.error());
     params.cpu = static_cast<std::uint32_t>(*cpu);
@@ -81,7 +83,7 @@ void add_queue_add(CLI::App& group, Runner& runner) {
   cmd->add_option("--mac", a->mac, "The VM's MAC address (the queue's first filter)")->type_name("MAC")->required();
   cmd->add_option("--vlan", a->vlan, "VLAN id 1..4094 the filter matches")->type_name("N");
   cmd->add_flag("--untagged", a->untagged, "Match untagged and priority-tagged frames (the default)");
-  cmd->add_option("--cpu", a->cpu, "CPU of the queue's worker (default: vmqd picks one)")->type_name("N");
+  cmd->add_option("--cpu", a->cpu, "CPU of the queue's worker; pins the queue there (default: vmqd picks one, and the rebalancer may move it)")->type_name("N");
   cmd->add_option("--frames", a->frames, "Ring size and in-flight quota, rounded up to a power of two (see caps)")
       ->type_name("N");
   cmd->add_option("--vlan-mode", a->vlan_mode, "access: remove the VLAN tag; trunk: keep it (default)")
@@ -94,7 +96,7 @@ void add_queue_set(CLI::App& group, Runner& runner) {
   auto a = std::make_shared<QueueSetArgs>();
   auto* cmd = group.add_subcommand("set", "Move a queue's worker, rename it or set its VM");
   add_queue_argument(cmd, a->queue);
-  cmd->add_option("--cpu", a->cpu, "Move the worker to this CPU")->type_name("N");
+  cmd->add_option("--cpu", a->cpu, "Move the queue to this CPU's worker and pin it there; auto: the rebalancer may move it again (it stays where it is)")->type_name("N|auto");
   cmd->add_option("--name", a->name, "New queue name")->type_name("NEW");
   cmd->add_option("--vm", a->vm, "VM name (\"\" for none)")->type_name("VMNAME");
   runner.on(cmd, [a](Session& s) { return set_queue(s, *a); });

@@ -57,7 +57,7 @@ TEST(ApiCodec, RecordsRoundTrip) {
     ASSERT_TRUE(read) << read.error().message;
     EXPECT_EQ(*read, rule);
   }
-  const StoredQueue stored{3, 2, test::sample_settings(), {{5, test::untagged_rule()}, {2, test::tagged_rule()}}};
+  const StoredQueue stored{3, 2, false, test::sample_settings(), {{5, test::untagged_rule()}, {2, test::tagged_rule()}}};
   auto read = from_json<StoredQueue>(to_json(stored));
   ASSERT_TRUE(read) << read.error().message;
   EXPECT_EQ(*read, stored);

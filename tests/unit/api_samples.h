@@ -45,6 +45,8 @@ inline api::Queue sample_queue() {
   q.filters = {sample_filter(), {8, {3, "web1"}, untagged_rule(), std::nullopt, "filter_hits failed"}};
   q.counters = sample_counters();
   q.worker = api::QueueWorker{4242, 2};
+  q.cpu_mode = "auto";
+  q.last_move = api::QueueMove{0, 2, "rebalancer", "spread: CPU 0 was 91% busy", 1764733494000};
   return q;
 }
 
@@ -67,7 +69,7 @@ inline api::MigrationDocument sample_document() {
   api::MigrationDocument d;
   d.source_host = "kvm-a";
   d.drained_at = "2026-11-24T03:44:54Z";
-  d.queue = {sample_settings(), {2}, {tagged_rule(), untagged_rule()}};
+  d.queue = {sample_settings(), {2, false}, {tagged_rule(), untagged_rule()}};
   d.counters_at_drain = sample_counters();
   d.drain = {12, 240};
   return d;
@@ -88,7 +90,7 @@ inline api::QueueAddParams sample() {
   return {"web1", "eth0", "vnet3", "vm-web1", 2, 512, VlanMode::access, {tagged_rule(), untagged_rule()}};
 }
 template <>
-inline api::QueueSetParams sample() { return {"web1", 1, "web2", ""}; }
+inline api::QueueSetParams sample() { return {"web1", 1, "web2", "", true}; }
 template <>
 inline api::FilterAddParams sample() { return {"web1", tagged_rule()}; }
 template <>
@@ -106,7 +108,8 @@ inline api::MigrateRestoreParams sample() {
 
 template <>
 inline api::StatusReply sample() {
-  return {"1.2.3", 1, 4711, "kvm-a", 93784, 2, 3, 64, 1024, {sample_uplink()}};
+  return {"1.2.3", 1, 4711, "kvm-a", 93784, 2, 3, 64, 1024, {sample_uplink()},
+          {{0, 3, 0.82, 0.7, 0.12}, {1, 0, std::nullopt, std::nullopt, std::nullopt}}, {true, 0.75, 0.25, 4}};
 }
 template <>
 inline api::CapsReply sample() {

@@ -261,6 +261,44 @@ std::string invalid(const AgentConfig& config) {
   return ok.error().message;
 }
 
+TEST_F(ConfigTest, RebalanceTableSetsThePolicy) {
+  auto config = load(R"([rebalance]
+enabled = true
+interval_ms = 500
+high = 0.6
+low = 0
+sustain = 2
+cooldown = 0
+pack = false
+)");
+  ASSERT_TRUE(config) << config.error().message;
+  const RebalanceConfig& r = config->rebalance;
+  EXPECT_TRUE(r.policy.enabled);
+  EXPECT_EQ(r.interval_ms, 500u);
+  EXPECT_DOUBLE_EQ(r.policy.high, 0.6);
+  EXPECT_DOUBLE_EQ(r.policy.low, 0.0);
+  EXPECT_EQ(r.policy.sustain, 2u);
+  EXPECT_EQ(r.policy.cooldown, 0u);
+  EXPECT_FALSE(r.policy.pack);
+  auto defaults = load("");
+  ASSERT_TRUE(defaults);
+  EXPECT_FALSE(defaults->rebalance.policy.enabled) << "off unless asked for";
+}
+
+TEST_F(ConfigTest, BadRebalanceSettingsAreRefusedWithTheKey) {
+  EXPECT_TRUE(contains(refused("[rebalance]\nhigh = 0.2\nlow = 0.3\n"),
+                       "the thresholds overlap: low (0.3) must be below high (0.2)"));
+  EXPECT_TRUE(contains(refused("[rebalance]\nhigh = 0.5\nlow = 0.5\n"), "overlap"));
+  EXPECT_TRUE(contains(refused("[rebalance]\nhigh = 1.5\n"), "key 'high': must be a number from 0 to 1 (got 1.5)"));
+  EXPECT_TRUE(contains(refused("[rebalance]\nhigh = \"75%\"\n"), "key 'high': must be a number from 0 to 1"));
+  EXPECT_TRUE(contains(refused("[rebalance]\ninterval_ms = 50\n"), "key 'interval_ms': must be between 100 and 60000"));
+  EXPECT_TRUE(contains(refused("[rebalance]\nsustain = 0\n"), "key 'sustain'"));
+  EXPECT_TRUE(contains(refused("[rebalance]\nenabled = 1\n"), "key 'enabled': must be true or false"));
+  EXPECT_TRUE(contains(refused("[rebalance]\nthreshold = 0.5\n"), "key 'rebalance.threshold': unknown key"));
+  EXPECT_TRUE(contains(refused("rebalance = true\n"), "key 'rebalance': must be a table"));
+  EXPECT_TRUE(contains(refused("[rebalance]\nhigh = 0.2\nlow = 0.3\n"), path())) << "names the file";
+}
+
 TEST(ConfigValidate, DefaultsAreValid) {
   auto ok = validate(AgentConfig{});
   EXPECT_TRUE(ok) << ok.error().message;

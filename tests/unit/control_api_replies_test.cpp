@@ -73,7 +73,7 @@ TEST_F(ServedReplies, EveryMethodsReplyDecodesWithTheClientsDecoder) {
   EXPECT_TRUE(added.worker);
   EXPECT_EQ(served<api::QueueList>({}).queues.size(), 1u);
   EXPECT_EQ(served<api::QueueShow>({"web1"}).id, added.id);
-  EXPECT_EQ(served<api::QueueSet>({"web1", 1, std::nullopt, "guest"}).settings.vm, "guest");
+  EXPECT_EQ(served<api::QueueSet>({"web1", 1, std::nullopt, "guest", std::nullopt}).settings.vm, "guest");
   EXPECT_TRUE(served<api::QueuePause>({"web1"}).settings.paused_by_operator);
   EXPECT_EQ(served<api::QueueResume>({"web1"}).state, "running");
   const api::Filter filter =

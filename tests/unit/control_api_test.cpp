@@ -335,11 +335,56 @@ TEST_F(ControlApiTest, QueueSetToTheSameValuesSucceeds) {
   EXPECT_EQ(std::ranges::count(dp.calls, "move_queue"), 0) << "no move to the CPU it is on";
 }
 
+TEST_F(ControlApiTest, AQueueGivenACpuIsPinnedAndOneWithoutIsAuto) {
+  add_two_queues();
+  EXPECT_EQ(ok("queue.show", {{"queue", "web1"}}).at("cpu_mode"), "pinned");
+  const json web3 = ok("queue.add", {{"name", "web3"}, {"uplink", "uplink0"}, {"port", "port3"}});
+  EXPECT_EQ(web3.at("cpu_mode"), "auto");
+  EXPECT_FALSE(web3.contains("last_move")) << "never moved";
+}
+
+TEST_F(ControlApiTest, QueueSetCpuPinsAndRemembersTheMoveAutoCpuUnpinsWithoutMoving) {
+  add_two_queues();
+  ASSERT_TRUE(ok("queue.set", {{"queue", "web1"}, {"auto_cpu", true}}).is_object());
+  json q = ok("queue.show", {{"queue", "web1"}});
+  EXPECT_EQ(q.at("cpu_mode"), "auto");
+  EXPECT_EQ(q.at("cpu"), 0);
+  EXPECT_EQ(std::ranges::count(dp.calls, "move_queue"), 0);
+  EXPECT_GT(saves, 0) << "the mode is saved";
+
+  q = ok("queue.set", {{"queue", "web1"}, {"cpu", 1}});
+  EXPECT_EQ(q.at("cpu"), 1);
+  EXPECT_EQ(q.at("cpu_mode"), "pinned");
+  const json& move = q.at("last_move");
+  EXPECT_EQ(move.at("from"), 0);
+  EXPECT_EQ(move.at("to"), 1);
+  EXPECT_EQ(move.at("by"), "operator");
+  EXPECT_GT(move.at("at_ms").get<std::uint64_t>(), 1'700'000'000'000u);
+
+  Error e = refused("queue.set", {{"queue", "web1"}, {"cpu", 0}, {"auto_cpu", true}});
+  EXPECT_EQ(e.code, Errc::invalid_argument);
+  EXPECT_EQ(e.message, "give either a cpu (pins the queue) or auto_cpu, not both");
+  e = refused("queue.set", {{"queue", "web1"}, {"auto_cpu", false}});
+  EXPECT_EQ(e.code, Errc::invalid_argument);
+  e = refused("queue.set", {{"queue", "web1"}, {"cpu", 7}});
+  EXPECT_EQ(ok("queue.show", {{"queue", "web1"}}).at("cpu"), 1) << "a CPU outside the allowed set changes nothing";
+}
+
+TEST_F(ControlApiTest, StatusListsEveryAllowedCpuAndTheRebalancerOff) {
+  add_two_queues();
+  const json s = ok("status");
+  ASSERT_EQ(s.at("cpus").size(), 2u);
+  EXPECT_EQ(s.at("cpus").at(0).at("cpu"), 0);
+  EXPECT_EQ(s.at("cpus").at(0).at("queues"), 1);
+  EXPECT_TRUE(s.at("cpus").at(0).at("busy_share").is_null()) << "no round has measured it";
+  EXPECT_EQ(s.at("rebalancer").at("enabled"), false);
+}
+
 TEST_F(ControlApiTest, QueueSetNeedsSomethingToChange) {
   add_two_queues();
   const Error e = refused("queue.set", {{"queue", "web1"}});
   EXPECT_EQ(e.code, Errc::invalid_argument);
-  EXPECT_EQ(e.message, "nothing to change: give cpu, name or vm");
+  EXPECT_EQ(e.message, "nothing to change: give cpu, auto_cpu, name or vm");
   EXPECT_EQ(saves, 0);
 }
 

@@ -115,10 +115,13 @@ class FakeDataplane : public Dataplane {
     started.erase(queue);
   }
 
-  Result<QueueStats> queue_stats(QueueId) const override {
+  Result<QueueStats> queue_stats(QueueId queue) const override {
     if (failing_reads.contains("queue_stats")) return fail(Errc::system, "queue_stats failed (injected)");
-    return QueueStats{};
+    QueueStats stats;
+    if (auto it = received.find(queue); it != received.end()) stats.received = it->second;
+    return stats;
   }
+  std::map<QueueId, std::uint64_t> received;  // what queue_stats() reports as taken from the RX rings
   Result<std::uint64_t> filter_hits(std::string_view, FilterId) const override {
     if (failing_reads.contains("filter_hits")) return fail(Errc::system, "filter_hits failed (injected)");
     return 0;

@@ -192,7 +192,7 @@ TEST(MetricsRender, StructureFollowsTheTextFormatAndTheNamingRules) {
   ASSERT_EQ(text.back(), '\n');
   const Parsed p = parse(text);
   const std::set<std::string> allowed_labels = {"queue", "vm",    "uplink",      "reason",        "cpu", "state",
-                                                "version", "build", "attach_mode", "attach_method", "le"};
+                                                "version", "build", "attach_mode", "attach_method", "le",    "kind"};
   std::set<std::string> series;
   for (const auto& [name, family] : p.families) {
     EXPECT_TRUE(is_vmq_name(name)) << name;

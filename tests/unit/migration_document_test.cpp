@@ -72,7 +72,7 @@ TEST(MigrationDocument, SharesItsQueueAndFilterRecordsWithTheStateFile) {
   static_assert(std::is_same_v<decltype(api::MigratedQueue::filters)::value_type, decltype(api::StoredFilter::rule)>);
   static_assert(std::is_same_v<decltype(api::MigratedQueue::settings), decltype(api::Queue::settings)>);
   const api::MigrationDocument d = web1_document();
-  const api::StoredQueue stored{3, 1, d.queue.settings, {{1, d.queue.filters[0]}}};
+  const api::StoredQueue stored{3, 1, true, d.queue.settings, {{1, d.queue.filters[0]}}};
   json from_document = api::to_json(d).at("queue");
   json from_state = api::to_json(stored);
   for (const char* key : {"name", "vm", "uplink", "port", "frames", "vlan_mode", "paused_by_operator"})

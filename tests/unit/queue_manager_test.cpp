@@ -487,7 +487,8 @@ TEST_F(QueueManagerTest, RenameAndVmChangesAreValidated) {
 }
 
 TEST_F(QueueManagerTest, RestoreKeepsIdsAndFiltersAndLeavesTheStartToTheCaller) {
-  Queue saved{2, "web1", "vm1", "uplink0", "port1", 1, 256, VlanMode::access, QueueState::running, true, {}, {}};
+  Queue saved{2, "web1", "vm1", "uplink0", "port1", 1, false, 256, VlanMode::access, QueueState::running, true, {}, {},
+              std::nullopt};
   std::vector<Filter> filters{{4, 2, match("52:54:00:00:00:01", 100)}};
   auto id = manager.restore(saved, filters);
   ASSERT_TRUE(id) << id.error().message;
@@ -500,7 +501,7 @@ TEST_F(QueueManagerTest, RestoreKeepsIdsAndFiltersAndLeavesTheStartToTheCaller) 
   EXPECT_TRUE(manager.awaits_completion(2));
   EXPECT_TRUE(dp.started.empty());
 
-  auto clash = manager.restore(Queue{2, "x", "", "uplink0", "port3", 0, 256, VlanMode::trunk, {}, false, {}, {}}, {});
+  auto clash = manager.restore(Queue{2, "x", "", "uplink0", "port3", 0, true, 256, VlanMode::trunk, {}, false, {}, {}, std::nullopt}, {});
   ASSERT_FALSE(clash);
   EXPECT_EQ(clash.error().code, Errc::conflict);
 }

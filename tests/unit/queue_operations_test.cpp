@@ -40,7 +40,7 @@ class QueueOperationsTest : public ::testing::Test {
 };
 
 TEST_F(QueueOperationsTest, RestoreStartsTheQueueWithItsIdsAndKeepsTheOperatorsPause) {
-  const Queue saved{2, "web1", "vm1", "uplink0", "port1", 1, 256, VlanMode::access, QueueState::running, true, {}, {}};
+  const Queue saved{2, "web1", "vm1", "uplink0", "port1", 1, true, 256, VlanMode::access, QueueState::running, true, {}, {}, std::nullopt};
   const std::vector<Filter> filters{{4, 2, match("52:54:00:00:00:01")}};
   auto restored = run(operations.restore(saved, filters));
   ASSERT_TRUE(restored) << restored.error().message;
@@ -55,7 +55,7 @@ TEST_F(QueueOperationsTest, RestoreStartsTheQueueWithItsIdsAndKeepsTheOperatorsP
 
 TEST_F(QueueOperationsTest, ARestoredQueueThatCannotStartStaysWithItsErrorAndResumeStartsIt) {
   dp.fail_next.insert("start_queue");
-  const Queue saved{3, "web2", "vm2", "uplink0", "port2", 0, 256, VlanMode::trunk, QueueState::running, false, {}, {}};
+  const Queue saved{3, "web2", "vm2", "uplink0", "port2", 0, true, 256, VlanMode::trunk, QueueState::running, false, {}, {}, std::nullopt};
   const std::vector<Filter> filters{{5, 3, match("52:54:00:00:00:02")}};
   ASSERT_TRUE(run(operations.restore(saved, filters))) << "kept, for the operator to see";
   EXPECT_EQ(manager.queue(3)->state, QueueState::set);

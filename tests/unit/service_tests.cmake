@@ -19,6 +19,7 @@ vmq_test(unit_service_test LABEL unit
           "${CMAKE_CURRENT_LIST_DIR}/control_api_replies_test.cpp"
           "${CMAKE_CURRENT_LIST_DIR}/migration_document_test.cpp"
           "${CMAKE_CURRENT_LIST_DIR}/queue_operations_test.cpp"
+          "${CMAKE_CURRENT_LIST_DIR}/rebalancing_test.cpp"
   LIBS vmq_service ZLIB::ZLIB)
 
 vmq_test(unit_control_server_test LABEL unit

@@ -39,6 +39,7 @@ std::vector<SavedQueue> sample_state() {
   web.queue.frames = 1024;
   web.queue.vlan_mode = VlanMode::access;
   web.queue.paused_by_operator = true;
+  web.queue.cpu_pinned = true;
   web.filters = {filter(5, 3, "52:54:00:aa:bb:cc", std::nullopt), filter(2, 3, "52:54:00:aa:bb:cc", 100),
                  filter(9, 3, "52:54:00:aa:bb:dd", 4094)};
   SavedQueue db;
@@ -138,6 +139,7 @@ TEST_F(StateStoreTest, SaveThenLoadKeepsEveryField) {
     EXPECT_EQ(got.frames, want.frames);
     EXPECT_EQ(got.vlan_mode, want.vlan_mode);
     EXPECT_EQ(got.paused_by_operator, want.paused_by_operator);
+    EXPECT_EQ(got.cpu_pinned, want.cpu_pinned);
     ASSERT_EQ((*loaded)[i].filters.size(), state[i].filters.size());
     for (std::size_t f = 0; f < state[i].filters.size(); ++f) {
       const Filter& wf = state[i].filters[f];
@@ -149,6 +151,21 @@ TEST_F(StateStoreTest, SaveThenLoadKeepsEveryField) {
   }
   EXPECT_TRUE((*loaded)[0].filters[0].match.untagged());
   EXPECT_EQ((*loaded)[0].filters[1].match.vlan, 100);
+}
+
+TEST_F(StateStoreTest, QueuesOfFilesWithoutACpuModeLoadPinned) {
+  test::write_file(state_file(), valid_document().dump());
+  auto loaded = store.load();
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  EXPECT_TRUE(loaded->front().queue.cpu_pinned) << "an upgrade never lets the rebalancer move a queue by itself";
+  json document = valid_document();
+  document["queues"][0]["cpu_pinned"] = false;
+  test::write_file(state_file(), document.dump());
+  loaded = store.load();
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  EXPECT_FALSE(loaded->front().queue.cpu_pinned);
+  document["queues"][0]["cpu_pinned"] = "auto";
+  EXPECT_TRUE(contains(refused_json(document), "queues[0].cpu_pinned must be true or false"));
 }
 
 TEST_F(StateStoreTest, SavedFileIsReadableVmqStateJson) {
