@@ -9,11 +9,10 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <functional>
 #include <memory>
-#include <mutex>
 #include <thread>
+
+#include "unit/service_gate.h"
 
 namespace vmq::os {
 namespace {
@@ -24,14 +23,7 @@ using namespace std::chrono_literals;
 // answer; long enough for one that does, on a loaded machine.
 constexpr auto kShortTimeout = 250ms;
 
-bool wait_for(const std::function<bool()>& condition, std::chrono::milliseconds limit = 5s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
+using test::wait_for;
 
 // A queue that counts its services, can hold its worker inside service()
 // (the worker then takes no command) and says when it is freed.
@@ -43,14 +35,7 @@ class FakeQueue final : public ServicedQueue {
   }
   ServiceRound service() override {
     ++services;
-    std::unique_lock lock(gate_lock_);
-    if (hold_) {
-      hold_ = false;
-      held_ = true;
-      gate_.notify_all();
-      gate_.wait_for(lock, 10s, [this] { return open_; });  // bounded, whatever the test does
-      held_ = false;
-    }
+    gate_.pass();
     return {};
   }
   std::vector<int> poll_fds() const override { return {}; }
@@ -58,26 +43,15 @@ class FakeQueue final : public ServicedQueue {
   void set_worker_tid(int tid) override { worker_tid = tid; }
 
   // The next service() call blocks until release().
-  bool hold_and_wait() {
-    std::unique_lock lock(gate_lock_);
-    hold_ = true;
-    open_ = false;
-    return gate_.wait_for(lock, 5s, [this] { return held_; });
-  }
-  void release() {
-    std::lock_guard lock(gate_lock_);
-    open_ = true;
-    gate_.notify_all();
-  }
+  bool hold_and_wait() { return gate_.hold_and_wait(); }
+  void release() { gate_.release(); }
 
   std::atomic<unsigned> services{0};
   std::atomic<int> worker_tid{0};
 
  private:
   std::atomic<int>* freed_;
-  std::mutex gate_lock_;
-  std::condition_variable gate_;
-  bool hold_ = false, held_ = false, open_ = true;
+  test::ServiceGate gate_;
 };
 
 std::size_t queues_on(const WorkerPool& pool, unsigned cpu) {

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "os/serviced_queue.h"
+#include "unit/service_gate.h"
 
 namespace vmq::os {
 namespace {
@@ -48,14 +49,7 @@ class FakeQueue final : public ServicedQueue {
       }
     }
     ++services;
-    std::unique_lock lock(gate_lock_);
-    if (hold_) {
-      hold_ = false;
-      held_ = true;
-      gate_.notify_all();
-      gate_.wait_for(lock, 10s, [this] { return open_; });  // bounded, whatever the test does
-      held_ = false;
-    }
+    gate_.pass();
     return std::exchange(next_round, {});
   }
   std::vector<int> poll_fds() const override { return {}; }
@@ -63,36 +57,18 @@ class FakeQueue final : public ServicedQueue {
   void set_worker_tid(int) override {}
 
   // The next service() call blocks until release(): the worker then takes no command.
-  bool hold_and_wait() {
-    std::unique_lock lock(gate_lock_);
-    hold_ = true;
-    open_ = false;
-    return gate_.wait_for(lock, 5s, [this] { return held_; });
-  }
-  void release() {
-    std::lock_guard lock(gate_lock_);
-    open_ = true;
-    gate_.notify_all();
-  }
+  bool hold_and_wait() { return gate_.hold_and_wait(); }
+  void release() { gate_.release(); }
 
   std::atomic<unsigned> services{0};
   ServiceRound next_round;  // what the next service() call reports (set before the worker serves it)
 
  private:
   Registry& registry_;
-  std::mutex gate_lock_;
-  std::condition_variable gate_;
-  bool hold_ = false, held_ = false, open_ = true;
+  test::ServiceGate gate_;
 };
 
-bool wait_for(const std::function<bool()>& condition, std::chrono::milliseconds limit = 5s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
+using test::wait_for;
 
 // Polls a posted command until it is settled (the control loop does it on a timer).
 Result<void> settle(Worker& worker, Result<Worker::Ticket> posted) {
@@ -122,7 +98,9 @@ TEST(Worker, CountsTheFramesItsQueuesReceivedNotTheirCompletions) {
 class WorkerThatDoesNotAnswer : public testing::Test {
  protected:
   void SetUp() override {
-    auto started = Worker::start(0, 50ms);
+    // Long enough for a worker that answers on a loaded machine (the first
+    // add below must succeed); the tests wait it out once or twice.
+    auto started = Worker::start(0, 250ms);
     ASSERT_TRUE(started) << started.error().message;
     worker = std::move(*started);
     ASSERT_TRUE(add(*worker, &busy));
@@ -173,7 +151,7 @@ TEST_F(WorkerThatDoesNotAnswer, PollingAPostedCommandNeverWaitsAndWithdrawsItAtT
   EXPECT_GT(polls, 5) << "settled() answered before the deadline without the worker taking the command";
   ASSERT_FALSE(settled);
   EXPECT_EQ(settled.error().code, Errc::timeout);
-  EXPECT_EQ(settled.error().message, "the worker of CPU 0 did not answer within 50 ms; nothing changed");
+  EXPECT_EQ(settled.error().message, "the worker of CPU 0 did not answer within 250 ms; nothing changed");
   queue.reset();  // nothing queued points to it any more
   busy.release();
   const unsigned before = busy.services;
