@@ -77,7 +77,10 @@ class MoveOnOneHost(unittest.TestCase):
     def test_drain_and_restore_on_the_same_host_loses_nothing(self):
         frames = 60000
         with Lab("mg2", vms=1) as lab, Agent(lab) as agent:
-            agent.add_queue("vm1", 1, cpu=0)
+            # 2048 frames hold 100 ms of the stream: a worker a loaded CI machine
+            # does not schedule for a while must not overflow the ring (that
+            # would be CPU starvation, not the move this test is about).
+            agent.add_queue("vm1", 1, cpu=0, frames=2048)
             document = os.path.join(lab.workdir, "vm1.json")
             receiver = lab.receiver("vm1", seconds=30, idle_exit=2, first_seq=0, last_seq=frames - 1)
             sender = lab.send(dst_vm=1, count=frames, rate=RATE, flow=1, background=True)
