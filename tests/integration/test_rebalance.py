@@ -12,9 +12,11 @@ from vmqlab import Agent, Lab, require_root, thread_cpus, wait_for
 
 # Thresholds this 2-CPU machine reaches reliably: three paced streams whose
 # senders (and so the classifier's softirq work) are pinned to CPU 0 keep CPU
-# 0 at about 0.45-0.6 busy (its worker plus its softirq share), twice `high`;
-# with no traffic both CPUs are near 0, far below `low`.
-REBALANCE = {"enabled": True, "interval_ms": 500, "high": 0.3, "low": 0.1, "sustain": 2, "cooldown": 4,
+# 0 at 0.51-0.78 busy (worker about 0.31, softirq 0.20-0.38, measured over
+# 500 ms rounds), and still at 0.21-0.34 while two CPU hogs (a build) share
+# the machine: above `high` either way. With no traffic a CPU reads 0-0.04
+# (the softirq figure comes in ticks), below `low`.
+REBALANCE = {"enabled": True, "interval_ms": 500, "high": 0.2, "low": 0.1, "sustain": 2, "cooldown": 4,
              "pack": True}
 RATE = 7000      # frames per second per stream: below 10,000 the sender sleeps between frames
 SIZE = 1400      # bytes per frame: each frame costs the classifier and the worker a copy
@@ -72,6 +74,7 @@ class Rebalancing(unittest.TestCase):
                          lambda cpus: all(c["busy_share"] is not None for c in cpus), timeout=10, interval=0.25)
                 time.sleep(1.5)  # three more rounds
                 idle = agent.json("status")
+                idle_busy = [round(c["busy_share"], 2) for c in idle["cpus"]]
                 self.assertEqual(idle["rebalancer"]["moves"], 0, idle)
                 self.assertEqual(cpu_loads(idle)[0]["queues"], 5)
                 self.assertEqual(cpu_loads(idle)[1]["queues"], 0)
@@ -161,8 +164,13 @@ class Rebalancing(unittest.TestCase):
                 for name in on_cpu1:
                     last = agent.queue(name)["last_move"]
                     self.assertEqual((last["from"], last["to"], last["by"]), (1, 0, "rebalancer"), last)
-                    self.assertRegex(last["reason"], r"^pack", last)
-                    packed_at.append(last["at_ms"] / 1000)
+                    # Moved back after the streams: a pack. (Right before their end
+                    # a spread back, if CPU 1 was the busier, is the policy's right.)
+                    if last["at_ms"] / 1000 >= ended:
+                        self.assertRegex(last["reason"], r"^pack", last)
+                        packed_at.append(last["at_ms"] / 1000)
+                self.assertTrue(packed_at, "no queue packed back after the streams: %s"
+                                % [agent.queue(name)["last_move"] for name in on_cpu1])
                 packed_after = max(packed_at) - ended
                 self.assertLess(packed_after, PACK_WITHIN)
                 final = agent.json("status")
@@ -177,11 +185,12 @@ class Rebalancing(unittest.TestCase):
                 busy0_after = [s[1] for s in after_move if s[1] is not None]
                 busy1_after = [s[2] for s in after_move if s[2] is not None]
                 flows = {n: got[n] for n in streams}
-                report("rebalance: CPU 0 busy %.2f (median; max %.2f) before the first move, high %.2f; %s moved "
-                       "CPU 0 -> 1 by the rebalancer %.1f s after %d fps x 3 streams of %d B began; then CPU 0 %.2f, "
+                report("rebalance: idle CPUs busy %s; %d fps x 3 streams of %d B: CPU 0 busy %s (high %.2f, low %.2f); "
+                       "%s moved CPU 0 -> 1 by the rebalancer %.1f s after the streams began; afterwards CPU 0 %.2f, "
                        "CPU 1 %.2f (medians)"
-                       % (statistics.median(busy0), max(busy0), REBALANCE["high"], ", ".join(moved), move_seconds,
-                          RATE, SIZE, statistics.median(busy0_after or [0]), statistics.median(busy1_after or [0])))
+                       % (idle_busy, RATE, SIZE, [round(b, 2) for b in busy0], REBALANCE["high"], REBALANCE["low"],
+                          ", ".join(moved), move_seconds, statistics.median(busy0_after or [0]),
+                          statistics.median(busy1_after or [0])))
                 report("streams: %s of %d frames each received, 0 missing; longest silence %s ms, reordered %s"
                        % ({"vm%d" % n: f["unique"] for n, f in flows.items()}, frames,
                           {"vm%d" % n: round(f["longest_silence"]["ms"], 1) for n, f in flows.items()},
