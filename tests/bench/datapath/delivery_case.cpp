@@ -102,6 +102,8 @@ std::uint64_t backlog_drops() {
   return total;
 }
 
+}  // namespace
+
 // vmqd's counters summed over the queues, and the default queue's total.
 nlohmann::json vmq_counters(const nlohmann::json& stats) {
   std::uint64_t classified = 0, received = 0, delivered = 0, port_full = 0, quota = 0, port_refused = 0;
@@ -136,6 +138,8 @@ nlohmann::json vmq_counters(const nlohmann::json& stats) {
           {"xsk_rx_dropped", xsk_dropped},  {"default_queue", default_queue},
           {"umem_frames_lost", umem_lost}};
 }
+
+namespace {
 
 struct Snapshot {
   std::vector<std::uint64_t> vm_rx;

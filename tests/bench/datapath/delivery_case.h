@@ -15,4 +15,10 @@ namespace vmq::bench {
 
 Result<nlohmann::json> run_delivery_case(const Options& options);
 
+// From `vmqctl --json stats`: vmqd's counters summed over the queues
+// (classified, taken by the workers, delivered, dropped by vmq and by the
+// kernel), the default queue's total and the UMEM frames lost. The
+// rebalance case reads the same.
+nlohmann::json vmq_counters(const nlohmann::json& stats);
+
 }  // namespace vmq::bench

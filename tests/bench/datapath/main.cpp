@@ -1,6 +1,7 @@
 // vmq-bench-datapath: vmq's data path next to its yardsticks, measured side
 // by side in interleaved rounds on this machine (classified receive vs one
-// raw AF_XDP socket, delivery into VMs vs the Linux bridge, vmqd's memory).
+// raw AF_XDP socket, delivery into VMs vs the Linux bridge, vmqd's memory,
+// skewed delivery with vmqd's rebalancer off vs on).
 // A benchmark, not a test: never registered with ctest. deploy/bench.sh
 // builds the namespaces it needs and runs it.
 #include <sys/utsname.h>
@@ -18,6 +19,7 @@
 #include "os/xdp_attachment.h"
 #include "memory_case.h"
 #include "options.h"
+#include "rebalance_case.h"
 #include "receive_case.h"
 #include "report.h"
 #include "support/privileges.h"
@@ -46,6 +48,20 @@ std::string kernel_release() {
   utsname name{};
   if (uname(&name) != 0) return "unknown kernel";
   return fmt::format("Linux {}", name.release);
+}
+
+// lscpu's "Model name": the first "model name" of /proc/cpuinfo.
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.starts_with("model name")) continue;
+    const auto colon = line.find(':');
+    if (colon == std::string::npos) break;
+    const auto value = line.find_first_not_of(" \t", colon + 1);
+    return value == std::string::npos ? "unknown CPU" : line.substr(value);
+  }
+  return "unknown CPU";
 }
 
 std::string utc_now() {
@@ -77,12 +93,14 @@ int run(const vmq::bench::Options& options) {
   vmq::bench::install_interrupt_handlers();
   nlohmann::json document = {{"command", options.command},
                              {"kernel", kernel_release()},
+                             {"cpu_model", cpu_model()},
                              {"cpus", sysconf(_SC_NPROCESSORS_ONLN)},
                              {"started", utc_now()},
                              {"options", options_json(options)}};
   const std::pair<const char*, CaseRunner> cases[] = {{"receive", vmq::bench::run_receive_case},
                                                       {"delivery", vmq::bench::run_delivery_case},
-                                                      {"memory", vmq::bench::run_memory_case}};
+                                                      {"memory", vmq::bench::run_memory_case},
+                                                      {"rebalance", vmq::bench::run_rebalance_case}};
   for (const auto& [name, runner] : cases) {
     if (!vmq::bench::wants_case(options, name)) continue;
     vmq::Result<nlohmann::json> result;

@@ -35,12 +35,14 @@ std::variant<Options, int> parse_options(int argc, char** argv) {
       "  receive:  classified receive (vmq's classifier + 8 queues on one UMEM) vs one raw AF_XDP socket\n"
       "  delivery: frames into 8 VMs' ports through vmqd vs through the Linux bridge\n"
       "  memory:   vmqd's resident memory with 1, 64 and 512 queues\n"
+      "  rebalance: skewed load into the delivery lab's VMs, every queue starting on the generator's CPU:\n"
+      "             vmqd's rebalancer (Dynamic VMQ) off vs on (not in the default list)\n"
       "Needs root and the namespaces deploy/bench.sh creates; run it through deploy/bench.sh.",
       "vmq-bench-datapath"};
-  app.add_option("--cases", o.cases, "receive, delivery, memory")
+  app.add_option("--cases", o.cases, "receive, delivery, memory, rebalance (default: the first three)")
       ->delimiter(',')
-      ->check(CLI::IsMember({"receive", "delivery", "memory"}));
-  app.add_option("--rounds", o.rounds, "interleaved rounds of the receive and delivery cases")
+      ->check(CLI::IsMember({"receive", "delivery", "memory", "rebalance"}));
+  app.add_option("--rounds", o.rounds, "interleaved rounds of the receive, delivery and rebalance cases")
       ->check(CLI::Range(1u, 20u));
   app.add_option("--warmup", o.warmup_seconds, "seconds of traffic before a window")->check(CLI::Range(0.2, 10.0));
   app.add_option("--window", o.window_seconds, "seconds frames are counted")->check(CLI::Range(0.5, 30.0));
@@ -48,8 +50,8 @@ std::variant<Options, int> parse_options(int argc, char** argv) {
   app.add_option("--consumer-cpu", o.consumer_cpu, "CPU of the busy-polling consumer and of vmqd's workers");
   app.add_option("--umem-frames", o.umem_frames, "UMEM frames per uplink rx queue (vmqd --umem-frames)");
   app.add_option("--receive-netns", o.receive_netns, "namespace of the receive case");
-  app.add_option("--lab", o.lab, "lab.sh name of the delivery case");
-  app.add_option("--vms", o.vms, "VMs of the delivery case (flows)")->check(CLI::Range(1u, 8u));
+  app.add_option("--lab", o.lab, "lab.sh name of the delivery and rebalance cases");
+  app.add_option("--vms", o.vms, "VMs of the delivery case (flows; the rebalance case needs 4 or more)")->check(CLI::Range(1u, 8u));
   app.add_option("--memory-netns", o.memory_netns, "namespace of the memory case");
   app.add_option("--memory-uplink", o.memory_uplink, "uplink of the memory case");
   app.add_option("--memory-port-prefix", o.memory_port_prefix, "ports <prefix>1..<prefix>N of the memory case");

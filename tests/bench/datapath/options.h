@@ -1,6 +1,6 @@
 // Command line of vmq-bench-datapath. The defaults name what deploy/bench.sh
-// builds: namespaces bn-rx (case receive), the lab bn-dp (case delivery) and
-// bn-mem (case memory).
+// builds: namespaces bn-rx (case receive), the lab bn-dp (cases delivery and
+// rebalance) and bn-mem (case memory). Case rebalance runs only when asked for.
 #pragma once
 
 #include <cstdint>
@@ -20,7 +20,7 @@ struct Options {
   std::uint32_t umem_frames = 4096;  // per uplink rx queue, vmqd's default
   // receive: veth pairs g<case> -> r<case> in this namespace (raw, vmq, drop)
   std::string receive_netns = "bn-rx";
-  // delivery: deploy/lab.sh's lab of this name, with `vms` VMs
+  // delivery, rebalance: deploy/lab.sh's lab of this name, with `vms` VMs
   std::string lab = "bn-dp";
   unsigned vms = 8;
   // memory: uplink and ports <prefix>1..<prefix>N in this namespace

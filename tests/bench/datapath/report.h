@@ -14,7 +14,7 @@ inline constexpr double kTargetReceiveVsRaw = 0.90;     // vmq >= 90% of one raw
 inline constexpr double kTargetDeliveryVsBridge = 2.0;  // vmq >= 2x the Linux bridge
 
 // Adds a "summary" to each case of `document` (cases "receive", "delivery",
-// "memory", each optional).
+// "memory", "rebalance", each optional).
 void summarize(nlohmann::json& document);
 std::string to_markdown(const nlohmann::json& document);
 

@@ -1,5 +1,8 @@
 #include "vmqd.h"
 
+#include <signal.h>
+
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -26,7 +29,7 @@ Result<std::unique_ptr<Vmqd>> Vmqd::start(const VmqdOptions& options) {
   const std::string socket = (dir / "vmqd.sock").string();
   const std::string log = (dir / "vmqd.log").string();
   const std::vector<std::string> argv = {
-      "ip", "netns", "exec", options.netns, options.vmqd, "--config", "/dev/null", "--socket", socket,
+      "ip", "netns", "exec", options.netns, options.vmqd, "--config", options.config, "--socket", socket,
       "--state-dir", (dir / "state").string(), "--socket-group", "", "--uplink", options.uplink,
       "--max-queues", std::to_string(options.max_queues), "--max-filters", std::to_string(std::max(options.max_queues, 1024u)),
       "--umem-frames", std::to_string(options.umem_frames), "--log-level", "notice"};
@@ -60,6 +63,13 @@ Result<nlohmann::json> Vmqd::ctl(const std::vector<std::string>& args) {
   auto parsed = nlohmann::json::parse(*out, nullptr, false);
   if (parsed.is_discarded()) return fail(Errc::protocol, fmt::format("vmqctl printed no JSON: {}", *out));
   return parsed;
+}
+
+Result<void> Vmqd::reload() {
+  // `ip netns exec` execs vmqd in place: the child is vmqd itself.
+  if (!process_.running()) return fail(Errc::system, fmt::format("vmqd is not running:\n{}", log_tail()));
+  if (::kill(process_.pid(), SIGHUP) != 0) return fail_errno(errno, "sending SIGHUP to vmqd");
+  return {};
 }
 
 Result<void> Vmqd::stop() {

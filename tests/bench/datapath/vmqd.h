@@ -21,6 +21,9 @@ struct VmqdOptions {
   std::string workdir;  // socket, state and log go here
   std::uint32_t max_queues = 64;
   std::uint32_t umem_frames = 4096;  // per rx queue
+  // vmqd's configuration file: /dev/null (none), or a TOML file the caller
+  // writes and may rewrite before reload(). The flags above override it.
+  std::string config = "/dev/null";
 };
 
 class Vmqd {
@@ -33,6 +36,9 @@ class Vmqd {
   pid_t pid() { return process_.pid(); }
   // vmqctl --json ARGS; an error unless vmqctl succeeds.
   Result<nlohmann::json> ctl(const std::vector<std::string>& args);
+  // SIGHUP: vmqd re-reads its configuration file (the caller checks the
+  // effect, e.g. with `status`: the signal is not answered).
+  Result<void> reload();
   // SIGTERM (vmqd drains its queues and detaches), bounded.
   Result<void> stop();
   std::string log_tail() const;
