@@ -88,7 +88,7 @@ std::vector<QueueMove> Rebalancer::spread(std::map<unsigned, CpuState>& state) {
     }
     if (!best) continue;
     const double share = share_of(*best, source);
-    moves.push_back({best->queue, from, target->first,
+    moves.push_back({best->queue, from, target->first, QueueMove::Kind::spread,
                      fmt::format("spread: CPU {} was {:.0f}% busy (above {:.0f}%) for {} rounds, CPU {} {:.0f}%", from,
                                  source.busy * 100, settings_.high * 100, rounds_high_[from], target->first,
                                  destination.busy * 100)});
@@ -124,7 +124,7 @@ std::vector<QueueMove> Rebalancer::pack(std::map<unsigned, CpuState>& state) {
   if (!target) return {};
   std::vector<QueueMove> moves;
   for (const QueueLoad* q : source->second.queues)
-    moves.push_back({q->queue, source->first, target->first,
+    moves.push_back({q->queue, source->first, target->first, QueueMove::Kind::pack,
                      fmt::format("pack: every CPU below {:.0f}% for {} rounds; CPU {} ({:.0f}%) onto CPU {} ({:.0f}%)",
                                  settings_.low * 100, rounds_all_low_, source->first, source->second.busy * 100,
                                  target->first, target->second.busy * 100)});

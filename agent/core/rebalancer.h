@@ -28,6 +28,7 @@ struct RebalancerSettings {
   bool pack = true;
 
   Result<void> check() const;
+  bool operator==(const RebalancerSettings&) const = default;
 };
 
 // One CPU's load over the last round: the share of it the worker and the
@@ -45,9 +46,11 @@ struct QueueLoad {
 };
 
 struct QueueMove {
+  enum class Kind { spread, pack };
   QueueId queue = 0;
   unsigned from = 0;
   unsigned to = 0;
+  Kind kind = Kind::spread;
   std::string reason;
 };
 

@@ -22,12 +22,7 @@ struct RebalanceConfig {
   RebalancerSettings policy;
   std::uint32_t interval_ms = 1000;  // one round per interval
 
-  bool operator==(const RebalanceConfig& other) const {
-    const auto& a = policy;
-    const auto& b = other.policy;
-    return interval_ms == other.interval_ms && a.enabled == b.enabled && a.high == b.high && a.low == b.low &&
-           a.sustain == b.sustain && a.cooldown == b.cooldown && a.pack == b.pack;
-  }
+  bool operator==(const RebalanceConfig&) const = default;
 };
 
 struct AgentConfig {

@@ -33,8 +33,8 @@ RebalancingMetrics rebalancing_metrics(const Rebalancing& rebalancing) {
   RebalancingMetrics out;
   out.enabled = rebalancing.config().policy.enabled;
   for (const Rebalancing::CpuMeasure& m : rebalancing.loads()) out.cpus.push_back({m.cpu, m.busy_share});
-  out.spread_moves = rebalancing.moves("spread");
-  out.pack_moves = rebalancing.moves("pack");
+  out.spread_moves = rebalancing.spread_moves();
+  out.pack_moves = rebalancing.pack_moves();
   return out;
 }
 

@@ -41,13 +41,7 @@ void Rebalancing::schedule() {
   });
 }
 
-std::uint64_t Rebalancing::moves(std::string_view kind) const {
-  if (kind == "spread") return moves_spread_;
-  if (kind == "pack") return moves_pack_;
-  return 0;
-}
-
-std::optional<Rebalancing::Sample> Rebalancing::measure(std::chrono::steady_clock::time_point now) {
+Rebalancing::Sample Rebalancing::measure(std::chrono::steady_clock::time_point now) {
   Sample sample{now, {}, {}};
   if (auto softirq = softirq_()) {
     sample.softirq = std::move(*softirq);
@@ -76,13 +70,12 @@ std::vector<QueueLoad> Rebalancing::queue_loads(const Sample& now) const {
 }
 
 void Rebalancing::round(std::chrono::steady_clock::time_point now) {
-  auto sample = measure(now);
-  if (!sample) return;
-  if (!last_ || sample->at <= last_->at) {
+  Sample sample = measure(now);
+  if (!last_ || sample.at <= last_->at) {
     last_ = std::move(sample);
     return;
   }
-  const double interval_ns = std::chrono::duration<double, std::nano>(sample->at - last_->at).count();
+  const double interval_ns = std::chrono::duration<double, std::nano>(sample.at - last_->at).count();
   std::map<unsigned, double> worker_share;
   for (const WorkerLoad& w : workers_.loads())
     if (w.busy_share) worker_share[w.totals.cpu] = *w.busy_share;
@@ -90,15 +83,15 @@ void Rebalancing::round(std::chrono::steady_clock::time_point now) {
   std::vector<CpuLoad> cpus;
   for (unsigned cpu : manager_.placement().cpus()) {
     CpuMeasure m{cpu, worker_share[cpu], 0, 0};
-    auto after = sample->softirq.find(cpu);
+    auto after = sample.softirq.find(cpu);
     auto before = last_->softirq.find(cpu);
-    if (after != sample->softirq.end() && before != last_->softirq.end())
+    if (after != sample.softirq.end() && before != last_->softirq.end())
       m.softirq_share = std::clamp(static_cast<double>((after->second - before->second).count()) / interval_ns, 0.0, 1.0);
     m.busy_share = std::min(1.0, m.worker_share + m.softirq_share);
     loads_.push_back(m);
     cpus.push_back({cpu, m.busy_share});
   }
-  const std::vector<QueueLoad> queues = queue_loads(*sample);
+  const std::vector<QueueLoad> queues = queue_loads(sample);
   last_ = std::move(sample);
   // One set of moves at a time: the next round measures where they went.
   if (!policy_ || moves_in_flight_ > 0) return;
@@ -119,7 +112,7 @@ asio::awaitable<void> Rebalancing::make_move(QueueMove m) {
          fmt::format("rebalance: queue {} not moved from CPU {} to CPU {}: {}", name, m.from, m.to, moved.error().message));
     co_return;
   }
-  ++(m.reason.starts_with("pack") ? moves_pack_ : moves_spread_);
+  ++(m.kind == QueueMove::Kind::pack ? moves_pack_ : moves_spread_);
   log_(LogLevel::notice, fmt::format("rebalance: queue {} CPU {} -> {}: {}", name, m.from, m.to, m.reason));
   if (auto saved = save_state_(); !saved)
     log_(LogLevel::error, fmt::format("rebalance: queue {} moved but its new CPU could not be saved: {}", name,

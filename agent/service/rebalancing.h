@@ -55,7 +55,8 @@ class Rebalancing {
   const RebalanceConfig& config() const { return config_; }
   // Loads over the last round; empty before the second.
   const std::vector<CpuMeasure>& loads() const { return loads_; }
-  std::uint64_t moves(std::string_view kind) const;  // "spread" or "pack"
+  std::uint64_t spread_moves() const { return moves_spread_; }
+  std::uint64_t pack_moves() const { return moves_pack_; }
   std::uint64_t moves() const { return moves_spread_ + moves_pack_; }
 
  private:
@@ -66,7 +67,7 @@ class Rebalancing {
   };
 
   void schedule();
-  std::optional<Sample> measure(std::chrono::steady_clock::time_point now);
+  Sample measure(std::chrono::steady_clock::time_point now);
   std::vector<QueueLoad> queue_loads(const Sample& now) const;
   boost::asio::awaitable<void> make_move(QueueMove move);
 

@@ -121,7 +121,7 @@ TEST_F(RebalancingTest, SpreadsAnAutoQueueOffAnOverloadedCpuAfterTheSustainRound
   EXPECT_EQ(rebalancing.moves(), 0u) << "one round above high is not sustained";
   round_at(2, 0.9, 500000);
   ASSERT_EQ(rebalancing.moves(), 1u);
-  EXPECT_EQ(rebalancing.moves("spread"), 1u);
+  EXPECT_EQ(rebalancing.spread_moves(), 1u);
   std::vector<const Queue*> moved;
   for (QueueId id : ids)
     if (manager.queue(id)->cpu == 1) moved.push_back(manager.queue(id));
