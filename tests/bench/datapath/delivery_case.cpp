@@ -12,6 +12,7 @@
 #include "counter_difference.h"
 #include "frames.h"
 #include "generator.h"
+#include "lab_vms.h"
 #include "link_stats.h"
 #include "process.h"
 #include "vmqd.h"
@@ -20,14 +21,7 @@
 namespace vmq::bench {
 namespace {
 
-constexpr const char* kUplink = "uplink0";
-
-struct VmEnd {
-  std::string name;  // vmN
-  std::string port;  // vmNport, in the host namespace
-  Flow flow;
-  std::unique_ptr<LinkStatsReader> stats;  // eth0, in the VM's namespace
-};
+constexpr const char* kUplink = kLabUplink;
 
 struct DeliveryLab {
   std::string host_ns;
@@ -36,8 +30,6 @@ struct DeliveryLab {
   std::unique_ptr<Generator> generator;
   std::unique_ptr<Vmqd> vmqd;
 };
-
-std::string queue_name(const VmEnd& vm) { return "bench-" + vm.name; }
 
 Result<void> add_static_fdb_entries(const DeliveryLab& lab) {
   for (const auto& vm : lab.vms) {
@@ -55,12 +47,9 @@ Result<DeliveryLab> set_up(const Options& options) {
   if (!host_stats) return std::unexpected(host_stats.error());
   lab.host_stats = std::make_unique<LinkStatsReader>(std::move(*host_stats));
   const auto flows = make_flows(kFirstVmMac, kFirstVlan, options.vms);
-  for (unsigned n = 1; n <= options.vms; ++n) {
-    auto stats = LinkStatsReader::open(fmt::format("{}-vm{}", options.lab, n));
-    if (!stats) return std::unexpected(stats.error());
-    lab.vms.push_back({fmt::format("vm{}", n), fmt::format("vm{}port", n), flows[n - 1],
-                       std::make_unique<LinkStatsReader>(std::move(*stats))});
-  }
+  auto vms = open_lab_vms(options.lab, flows);
+  if (!vms) return std::unexpected(vms.error());
+  lab.vms = std::move(*vms);
   if (auto ok = add_static_fdb_entries(lab); !ok) return std::unexpected(ok.error());
   auto generator = Generator::load({options.lab + "-wire", "wire0", options.generator_cpu, flows, kWireMac});
   if (!generator) return std::unexpected(generator.error());
@@ -74,10 +63,7 @@ Result<DeliveryLab> set_up(const Options& options) {
 
 Result<void> add_queues(DeliveryLab& lab, const Options& options) {
   for (const auto& vm : lab.vms) {
-    auto ok = lab.vmqd->ctl({"queue", "add", queue_name(vm), "--uplink", kUplink, "--port", vm.port, "--mac",
-                             vm.flow.mac.to_string(), "--vlan", std::to_string(vm.flow.vlan), "--cpu",
-                             std::to_string(options.consumer_cpu), "--vm", vm.name});
-    if (!ok) return std::unexpected(ok.error());
+    if (auto ok = add_vm_queue(*lab.vmqd, vm, options.consumer_cpu); !ok) return ok;
   }
   return {};
 }

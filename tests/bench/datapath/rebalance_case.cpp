@@ -14,6 +14,7 @@
 #include "delivery_case.h"
 #include "frames.h"
 #include "generator.h"
+#include "lab_vms.h"
 #include "link_stats.h"
 #include "vmqd.h"
 #include "window.h"
@@ -24,7 +25,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
-constexpr const char* kUplink = "uplink0";
+constexpr const char* kUplink = kLabUplink;
 
 // The generator's flows, by VM number, rotated frame by frame: 3/8 of the
 // frames each to vm1 and vm2, 1/8 each to vm3 and vm4, none to the others.
@@ -49,13 +50,6 @@ constexpr double kPollSeconds = 0.5;
 constexpr double kReloadLimitSeconds = 5.0;
 constexpr double kBusyLimitSeconds = 10.0;  // a worker answers a move within 5 s or it is withdrawn
 
-struct VmEnd {
-  std::string name;  // vmN
-  std::string port;  // vmNport, in the host namespace
-  Flow flow;
-  std::unique_ptr<LinkStatsReader> stats;  // eth0, in the VM's namespace
-};
-
 struct RebalanceLab {
   std::string host_ns;
   std::string config_path;
@@ -63,8 +57,6 @@ struct RebalanceLab {
   std::unique_ptr<Generator> generator;
   std::unique_ptr<Vmqd> vmqd;
 };
-
-std::string queue_name(const VmEnd& vm) { return "bench-" + vm.name; }
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
@@ -112,12 +104,9 @@ Result<RebalanceLab> set_up(const Options& options) {
   RebalanceLab lab;
   lab.host_ns = options.lab + "-host1";
   const auto flows = make_flows(kFirstVmMac, kFirstVlan, options.vms);
-  for (unsigned n = 1; n <= options.vms; ++n) {
-    auto stats = LinkStatsReader::open(fmt::format("{}-vm{}", options.lab, n));
-    if (!stats) return std::unexpected(stats.error());
-    lab.vms.push_back({fmt::format("vm{}", n), fmt::format("vm{}port", n), flows[n - 1],
-                       std::make_unique<LinkStatsReader>(std::move(*stats))});
-  }
+  auto vms = open_lab_vms(options.lab, flows);
+  if (!vms) return std::unexpected(vms.error());
+  lab.vms = std::move(*vms);
   std::vector<Flow> skewed;
   for (unsigned vm : kSkew) skewed.push_back(flows[vm - 1]);
   auto generator = Generator::load({options.lab + "-wire", "wire0", options.generator_cpu, skewed, kWireMac});
@@ -141,10 +130,7 @@ Result<RebalanceLab> set_up(const Options& options) {
 // rebalancer moves it.
 Result<void> add_queues(RebalanceLab& lab, const Options& options) {
   for (const auto& vm : lab.vms) {
-    auto ok = lab.vmqd->ctl({"queue", "add", queue_name(vm), "--uplink", kUplink, "--port", vm.port, "--mac",
-                             vm.flow.mac.to_string(), "--vlan", std::to_string(vm.flow.vlan), "--cpu",
-                             std::to_string(options.generator_cpu), "--vm", vm.name});
-    if (!ok) return std::unexpected(ok.error());
+    if (auto ok = add_vm_queue(*lab.vmqd, vm, options.generator_cpu); !ok) return ok;
     auto set = lab.vmqd->ctl({"queue", "set", queue_name(vm), "--cpu", "auto"});
     if (!set) return std::unexpected(set.error());
   }
