@@ -169,7 +169,9 @@ class AnAgentOfAnotherVersion(unittest.TestCase):
         return path
 
     STATUS = {"version": "9.9.9", "protocol": 1, "pid": 1, "host_id": "h", "uptime_seconds": 5, "queues": 0,
-              "filters": 0, "max_queues": 64, "max_filters": 1024, "uplinks": []}
+              "filters": 0, "max_queues": 64, "max_filters": 1024, "uplinks": [],
+              "cpus": [{"cpu": 1, "queues": 0, "busy_share": None, "worker_share": None, "softirq_share": None}],
+              "rebalancer": {"enabled": False, "high": 0.8, "low": 0.3, "moves": 0}}
 
     def test_a_readable_reply_is_printed(self):
         result = run([VMQCTL, "--socket", self.agent_answering(self.STATUS), "status"], check=False)
