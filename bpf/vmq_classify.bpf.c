@@ -11,6 +11,9 @@
 #include <stdbool.h>
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 #include <xdp/xdp_helpers.h>
@@ -22,6 +25,7 @@
 
 /* Set by the agent before load. */
 const volatile __u32 rxq_count = 1;
+const volatile __u32 sub_queue_slots = 1; /* XSKMAP rows per queue (vmq/abi.h) */
 const volatile __u32 max_frame_len = 3840; /* receive buffer of a queue */
 const volatile __u64 filter_hash_first = VMQ_FILTER_HASH_FIRST;
 const volatile __u64 filter_hash_second = VMQ_FILTER_HASH_SECOND;
@@ -93,6 +97,8 @@ struct {
 } XDP_RUN_CONFIG(vmq_classify_mb);
 
 #define VLAN_HLEN 4
+#define IP_MF 0x2000     /* more fragments */
+#define IP_OFFSET 0x1fff /* fragment offset */
 #define MAC_PAIR_LEN 12
 
 struct vlan_tag {
@@ -103,6 +109,8 @@ struct vlan_tag {
 struct parsed_frame {
 	__u16 vlan;   /* outer VID, or VMQ_VLAN_UNTAGGED_OR_ZERO */
 	__u8 tagged;  /* an outer tag is present (VID 0 included) */
+	__be16 proto; /* the EtherType after the tags, for the flow hash */
+	void *l3;     /* where that protocol's header starts */
 };
 
 static __always_inline int is_vlan_proto(__be16 proto)
@@ -123,6 +131,8 @@ static __always_inline int parse_frame(void *data, void *data_end, struct parsed
 	out->vlan = VMQ_VLAN_UNTAGGED_OR_ZERO;
 	out->tagged = 0;
 	proto = eth->h_proto;
+	out->proto = proto;
+	out->l3 = eth + 1;
 	if (!is_vlan_proto(proto))
 		return 0;
 
@@ -131,10 +141,14 @@ static __always_inline int parse_frame(void *data, void *data_end, struct parsed
 		return -1;
 	out->tagged = 1;
 	out->vlan = bpf_ntohs(tag->tci) & 0x0fff;
+	out->proto = tag->inner_proto;
+	out->l3 = tag + 1;
 	if (!is_vlan_proto(tag->inner_proto))
 		return 0;
 	if ((void *)(tag + 2) > data_end) /* inner tag of a QinQ frame */
 		return -1;
+	out->proto = tag[1].inner_proto;
+	out->l3 = tag + 2;
 	return 0;
 }
 
@@ -185,6 +199,59 @@ static __always_inline int find_filter(__u64 key, struct vmq_filter_value *out)
 		return 0;
 	return find_in_bucket(vmq_filter_bucket_index(key, filter_hash_first, filter_bucket_shift), key, out) ||
 	       find_in_bucket(vmq_filter_bucket_index(key, filter_hash_second, filter_bucket_shift), key, out);
+}
+
+static __always_inline int carries_ports(__u8 protocol)
+{
+	return protocol == IPPROTO_TCP || protocol == IPPROTO_UDP || protocol == IPPROTO_SCTP;
+}
+
+/* Whether `len` bytes at `p` are inside the frame. The packet's own end is
+ * checked too: the same in production, and what the verifier needs when the
+ * runt harness narrows data_end. */
+static __always_inline int fits(void *p, __u32 len, void *data_end, struct xdp_md *ctx)
+{
+	return p + len <= data_end && p + len <= (void *)(long)ctx->data_end;
+}
+
+/* vmq/abi.h's flow hash. An IP header cut short (or with a bad length) hashes
+ * to 0; ports cut short are left out. A frame is never read past data_end. */
+static __always_inline __u32 flow_hash(struct xdp_md *ctx, const struct parsed_frame *frame, void *data_end)
+{
+	__u32 hash = VMQ_FLOW_HASH_SEED;
+	void *l4 = NULL;
+	__u8 protocol;
+
+	if (frame->proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = frame->l3;
+
+		if (!fits(ip, sizeof(*ip), data_end, ctx) || ip->ihl < 5)
+			return 0;
+		hash = vmq_flow_hash_word(hash, ip->saddr);
+		hash = vmq_flow_hash_word(hash, ip->daddr);
+		protocol = ip->protocol;
+		if (!(ip->frag_off & bpf_htons(IP_MF | IP_OFFSET)))
+			l4 = (void *)ip + ip->ihl * 4;
+	} else if (frame->proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = frame->l3;
+
+		if (!fits(ip6, sizeof(*ip6), data_end, ctx))
+			return 0;
+#pragma unroll
+		for (int i = 0; i < 4; i++)
+			hash = vmq_flow_hash_word(hash, ip6->saddr.in6_u.u6_addr32[i]);
+#pragma unroll
+		for (int i = 0; i < 4; i++)
+			hash = vmq_flow_hash_word(hash, ip6->daddr.in6_u.u6_addr32[i]);
+		protocol = ip6->nexthdr;
+		l4 = ip6 + 1;
+	} else {
+		return 0;
+	}
+	hash = vmq_flow_hash_word(hash, protocol);
+	if (l4 && carries_ports(protocol) && fits(l4, 4, data_end, ctx))
+		hash = vmq_flow_hash_word(hash, *(__u32 *)l4);
+	return hash;
 }
 
 static __always_inline void count_traffic(void *map, __u32 index, __u64 bytes)
@@ -261,7 +328,7 @@ static __always_inline int classify(struct xdp_md *ctx, void *data, void *data_e
 	struct vmq_queue_entry *queue;
 	struct vmq_filter_hits *hits;
 	struct parsed_frame frame;
-	__u32 queue_id, filter_id, slot, len;
+	__u32 queue_id, filter_id, sub_queues, sub_queue, slot, len;
 	__u64 key;
 	int strip;
 
@@ -290,7 +357,11 @@ static __always_inline int classify(struct xdp_md *ctx, void *data, void *data_e
 
 	/* bpf_redirect_map() only records the target (or says the slot is
 	 * empty): the tag comes off once the frame is known to leave. */
-	slot = queue_id * rxq_count + ctx->rx_queue_index;
+	/* Never more sub-queues than the queue's rows: another queue's row is
+	 * another VM's. */
+	sub_queues = queue->sub_queues < sub_queue_slots ? queue->sub_queues : sub_queue_slots;
+	sub_queue = sub_queues > 1 ? vmq_sub_queue_of(flow_hash(ctx, &frame, data_end), sub_queues) : 0;
+	slot = vmq_socket_slot(queue_id, sub_queue, sub_queue_slots, rxq_count, ctx->rx_queue_index);
 	if (bpf_redirect_map(&vmq_xsks, slot, XDP_PASS) != XDP_REDIRECT)
 		return to_default_queue(ctx, VMQ_DEFAULT_EMPTY_SLOT, &filter, multi_buffer, trace);
 	if (strip && strip_outer_tag(ctx)) /* the parse saw the tag: cannot fail */

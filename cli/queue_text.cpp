@@ -60,6 +60,26 @@ std::string counters_table(const api::Counters& c, std::size_t indent) {
   return table.render();
 }
 
+// "0" or "0,1" (VMMQ: each sub-queue's CPU).
+std::string cpus_text(const api::Queue& q) {
+  if (q.sub_queues.size() <= 1) return number(q.cpu);
+  std::string out;
+  for (const api::SubQueue& s : q.sub_queues) out += (out.empty() ? "" : ",") + number(s.cpu);
+  return out;
+}
+
+std::string sub_queues_table(const api::Queue& q) {
+  Table table({{"SUB-QUEUE", Align::right}, {"CPU", Align::right}, {"RX", Align::right}, {"DELIVERED", Align::right},
+               {"DROPPED", Align::right}},
+              2);
+  for (const api::SubQueue& s : q.sub_queues) {
+    const auto& c = s.counters;
+    table.add_row({number(s.index), number(s.cpu), c ? number(c->received) : "", c ? number(c->delivered.packets) : "",
+                   c ? number(c->dropped) : ""});
+  }
+  return table.render();
+}
+
 std::string queue_detail_text(const api::Queue& q) {
   const Fields fields{
       {"queue", queue_label(q)},
@@ -70,7 +90,8 @@ std::string queue_detail_text(const api::Queue& q) {
       {"ndis state", q.ndis_state},
       {"paused by operator", yes_no(q.settings.paused_by_operator)},
       {"last error", q.last_error.value_or("")},
-      {"cpu", fmt::format("{} ({})", q.cpu, q.cpu_mode)},
+      {"cpu", q.sub_queues.size() > 1 ? fmt::format("{} ({} sub-queues, pinned)", cpus_text(q), q.sub_queues.size())
+                                      : fmt::format("{} ({})", q.cpu, q.cpu_mode)},
       {"last move", last_move_text(q)},
       {"frames", number(q.settings.frames)},
       {"vlan mode", std::string(to_string(q.settings.vlan_mode))},
@@ -78,7 +99,8 @@ std::string queue_detail_text(const api::Queue& q) {
   };
   const std::string counters = q.counters ? counters_table(*q.counters, 2)
                                           : "  unavailable: " + q.counters_error.value_or("vmqd gave no reason") + "\n";
-  return render_fields(fields) + "\nfilters:\n" + filters_table(q.filters, 2) + "\ncounters:\n" + counters;
+  const std::string sub_queues = q.sub_queues.size() > 1 ? "\nsub-queues:\n" + sub_queues_table(q) : "";
+  return render_fields(fields) + "\nfilters:\n" + filters_table(q.filters, 2) + "\ncounters:\n" + counters + sub_queues;
 }
 
 std::string queue_list_text(const api::QueueListReply& list) {
@@ -97,13 +119,16 @@ std::string queue_list_text(const api::QueueListReply& list) {
     // Counters vmqd could not read are shown as unknown, never as zero.
     const auto& c = q.counters;
     table.add_row({number(q.id), q.settings.name, q.settings.vm, q.settings.uplink, q.settings.port, q.state,
-                   number(q.cpu), number(q.filters.size()), c ? number(c->classified.packets) : "",
+                   cpus_text(q), number(q.filters.size()), c ? number(c->classified.packets) : "",
                    c ? number(c->delivered.packets) : "", c ? number(api::dropped_total(*c)) : ""});
   }
   return table.render();
 }
 
 std::string queue_added_text(const api::Queue& q) {
+  if (q.sub_queues.size() > 1)
+    return fmt::format("queue {} added: {} with {} sub-queues on CPUs {}, {}\n", queue_label(q), q.state,
+                       q.sub_queues.size(), cpus_text(q), first_filter_text(q));
   return fmt::format("queue {} added: {} on CPU {}, {}\n", queue_label(q), q.state, q.cpu, first_filter_text(q));
 }
 

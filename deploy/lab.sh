@@ -2,7 +2,7 @@
 # The vmq lab: network namespaces standing in for a KVM host, its uplink and
 # its VMs (see docs/ARCHITECTURE.md, "The lab").
 #
-#   lab.sh up   [--name NAME] [--hosts 1|2] [--vms N] [--rxqs N] [--ipv6]
+#   lab.sh up   [--name NAME] [--hosts 1|2] [--vms N] [--rxqs N] [--port-queues N] [--ipv6]
 #   lab.sh down [--name NAME]
 #   lab.sh move-port [--name NAME] VM HOST    (moves VM's port to host HOST, e.g. vm1 host2)
 #
@@ -10,6 +10,8 @@
 #   NAME-hostH   a host: uplink0 (the uplink vmqd classifies on) and VM ports vmNport in bridge br0
 #   NAME-vmN     a guest: eth0 (10.77.0.1N, 52:54:00:77:00:0N), the far end of vmNport
 #
+# --port-queues gives each VM port N queues, as a multi-queue tap has (QEMU's
+# queues=N): a queue with sub-queues delivers to one port queue each.
 # IPv6 is off (no router or neighbour chatter in the counters) unless --ipv6
 # gives wire0 fd77::1/64 and each guest fd77::1N/64.
 #
@@ -19,7 +21,7 @@
 # is safe to run at any time.
 set -euo pipefail
 
-name=vmqlab hosts=1 vms=2 rxqs=1 ipv6=0
+name=vmqlab hosts=1 vms=2 rxqs=1 port_queues=1 ipv6=0
 cmd=${1:-}
 shift || true
 args=()
@@ -29,6 +31,7 @@ while (($#)); do
     --hosts) hosts=$2; shift 2 ;;
     --vms) vms=$2; shift 2 ;;
     --rxqs) rxqs=$2; shift 2 ;;
+    --port-queues) port_queues=$2; shift 2 ;;
     --ipv6) ipv6=1; shift ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) args+=("$1"); shift ;;
@@ -41,6 +44,7 @@ die() { echo "lab.sh: $*" >&2; exit 2; }
 [[ $hosts == 1 || $hosts == 2 ]] || die "--hosts must be 1 or 2"
 [[ $vms =~ ^[1-9]$ ]] || die "--vms must be 1..9"
 [[ $rxqs =~ ^[1-9][0-9]?$ ]] || die "--rxqs must be 1..99"
+[[ $port_queues =~ ^([1-9]|1[0-6])$ ]] || die "--port-queues must be 1..16"
 
 vm_mac() { printf '52:54:00:77:00:%02x' "$1"; }
 vm_ip() { echo "10.77.0.1$1"; }
@@ -62,7 +66,8 @@ add_vm() {  # add_vm N HOST
   local n=$1 host=$2 ns="$name-vm$1"
   ip netns add "$ns"
   endpoint_namespace "$ns"
-  ip -n "$host" link add "vm${n}port" type veth peer name eth0 netns "$ns"
+  ip -n "$host" link add "vm${n}port" numrxqueues "$port_queues" numtxqueues "$port_queues" type veth \
+    peer name eth0 netns "$ns" numrxqueues "$port_queues" numtxqueues "$port_queues"
   ip -n "$ns" link set eth0 address "$(vm_mac "$n")"
   ip -n "$ns" addr add "$(vm_ip "$n")/24" dev eth0
   if ((ipv6)); then ip -n "$ns" addr add "fd77::1$n/64" dev eth0 nodad; fi

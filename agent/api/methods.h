@@ -55,6 +55,10 @@ struct QueueAddParams {
   std::optional<std::uint32_t> frames;  // a hint; none: the configured default
   std::optional<VlanMode> vlan_mode;    // none: trunk
   std::vector<FilterRule> filters;
+  // VMMQ: that many sub-queues on the least loaded CPUs, or one on each CPU
+  // listed; neither with `cpu`.
+  std::optional<std::uint32_t> sub_queues{};
+  std::optional<std::vector<std::uint32_t>> sub_queue_cpus{};
 
   template <typename V, typename Self>
   static void fields(V& v, Self& self) {
@@ -63,6 +67,8 @@ struct QueueAddParams {
     v("port", self.port);
     v.omittable("vm", self.vm);
     v.omittable("cpu", self.cpu, Limit{kCpuMax});
+    v.omittable("sub_queues", self.sub_queues);
+    v.omittable("sub_queue_cpus", self.sub_queue_cpus);
     v.omittable("frames", self.frames);
     v.omittable("vlan_mode", self.vlan_mode);
     v.omittable("filters", self.filters, Inside{"queue " + self.name});

@@ -165,6 +165,7 @@ struct StoredQueue {
   std::optional<bool> cpu_pinned;  // absent (files before the rebalancer): pinned
   QueueSettings settings;
   std::vector<StoredFilter> filters;  // in the order they were set
+  std::optional<std::vector<std::uint32_t>> sub_queue_cpus{};  // VMMQ: each sub-queue's CPU; absent or empty: one sub-queue
 
   bool operator==(const StoredQueue&) const = default;
 
@@ -173,6 +174,7 @@ struct StoredQueue {
     v("id", self.id);
     v("cpu", self.cpu);
     v.omittable("cpu_pinned", self.cpu_pinned);
+    v.omittable("sub_queue_cpus", self.sub_queue_cpus);
     QueueSettings::fields(v, self.settings);
     v("filters", self.filters);
   }
@@ -186,6 +188,9 @@ inline constexpr int kMigrationFormatVersion = 1;
 struct CpuPolicy {
   std::uint32_t cpu = 0;
   std::optional<bool> pinned;  // absent (documents before the rebalancer): pinned
+  // VMMQ: the queue's sub-queue count; absent: one. The destination places
+  // them on its own CPUs.
+  std::optional<std::uint32_t> sub_queues{};
 
   bool operator==(const CpuPolicy&) const = default;
 
@@ -193,6 +198,7 @@ struct CpuPolicy {
   static void fields(V& v, Self& self) {
     v("cpu", self.cpu);
     v.omittable("pinned", self.pinned);
+    v.omittable("sub_queues", self.sub_queues);
   }
 };
 

@@ -72,6 +72,38 @@ struct QueueWorker {
   }
 };
 
+// VMMQ: one of a queue's sub-queues, the CPU serving it and its part of the
+// queue's counters (absent when the counters could not be read).
+struct SubQueueCounters {
+  std::uint64_t received = 0;
+  Traffic delivered;
+  std::uint64_t dropped = 0;
+
+  bool operator==(const SubQueueCounters&) const = default;
+
+  template <typename V, typename Self>
+  static void fields(V& v, Self& self) {
+    v("received", self.received);
+    v("delivered", self.delivered);
+    v("dropped", self.dropped);
+  }
+};
+
+struct SubQueue {
+  std::uint32_t index = 0;
+  std::uint32_t cpu = 0;
+  std::optional<SubQueueCounters> counters;
+
+  bool operator==(const SubQueue&) const = default;
+
+  template <typename V, typename Self>
+  static void fields(V& v, Self& self) {
+    v("index", self.index);
+    v("cpu", self.cpu);
+    v.omittable("counters", self.counters);
+  }
+};
+
 // A queue's last move to another CPU: `by` "operator" or "rebalancer".
 struct QueueMove {
   std::uint32_t from = 0;
@@ -107,6 +139,7 @@ struct Queue {
   std::optional<std::string> counters_error;
   std::optional<QueueWorker> worker;
   std::optional<QueueMove> last_move;
+  std::vector<SubQueue> sub_queues{};  // one for a queue of one
 
   bool operator==(const Queue&) const = default;
 
@@ -124,6 +157,7 @@ struct Queue {
     v.omittable("counters_error", self.counters_error);
     v.omittable("worker", self.worker);
     v.omittable("last_move", self.last_move);
+    v("sub_queues", self.sub_queues);
   }
 };
 

@@ -41,4 +41,29 @@ unsigned Placement::least_loaded(const std::map<unsigned, unsigned>& queues_per_
   return best;
 }
 
+Result<std::vector<unsigned>> Placement::least_loaded(unsigned count,
+                                                     const std::map<unsigned, unsigned>& queues_per_cpu) const {
+  if (count > usable_.size())
+    return fail(Errc::invalid_argument, fmt::format("{} sub-queues need {} CPUs, but only {} are usable ({})", count,
+                                                    count, usable_.size(), describe()));
+  std::vector<unsigned> by_load(usable_.begin(), usable_.end());
+  auto load = [&](unsigned cpu) {
+    auto it = queues_per_cpu.find(cpu);
+    return it == queues_per_cpu.end() ? 0u : it->second;
+  };
+  std::ranges::stable_sort(by_load, {}, load);
+  by_load.resize(count);
+  return by_load;
+}
+
+Result<void> Placement::check_distinct(const std::vector<unsigned>& cpus) const {
+  std::set<unsigned> seen;
+  for (unsigned cpu : cpus) {
+    if (auto ok = check(cpu); !ok) return std::unexpected(ok.error());
+    if (!seen.insert(cpu).second)
+      return fail(Errc::invalid_argument, fmt::format("CPU {} is given twice: each sub-queue needs a CPU of its own", cpu));
+  }
+  return {};
+}
+
 }  // namespace vmq

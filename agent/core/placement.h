@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 
@@ -19,6 +20,10 @@ class Placement {
   Result<unsigned> check(unsigned cpu) const;
   // The usable CPU serving the fewest queues (lowest number on a tie).
   unsigned least_loaded(const std::map<unsigned, unsigned>& queues_per_cpu) const;
+  // `count` different usable CPUs, the least loaded first.
+  Result<std::vector<unsigned>> least_loaded(unsigned count, const std::map<unsigned, unsigned>& queues_per_cpu) const;
+  // Each CPU usable, none twice.
+  Result<void> check_distinct(const std::vector<unsigned>& cpus) const;
 
  private:
   std::set<unsigned> usable_;

@@ -13,6 +13,10 @@
 
 namespace vmq {
 
+// VMMQ: the most sub-queues one queue may have (the classifier's limit,
+// asserted in os/abi_conversions.h).
+inline constexpr unsigned kMaxSubQueues = 16;
+
 // What an operator asks for when allocating a queue.
 struct QueueParams {
   std::string name;
@@ -23,6 +27,11 @@ struct QueueParams {
                                         // the rebalancer may move it
   std::optional<std::uint32_t> frames;  // hint; none: the configured default
   VlanMode vlan_mode = VlanMode::trunk;
+  // VMMQ: more than one sub-queue, each on its own CPU; the classifier
+  // spreads the VM's flows over them. Either the CPUs (one per sub-queue)
+  // or a count (the least loaded CPUs); never with `cpu`.
+  std::vector<unsigned> sub_queue_cpus{};
+  unsigned sub_queues = 1;
 };
 
 // Who moved a queue to another CPU.
@@ -51,6 +60,12 @@ struct Queue {
   std::vector<FilterId> filters;    // in the order they were set
   std::string last_error;           // why allocation could not complete, if it could not
   std::optional<QueueMoveRecord> last_move;
+  // VMMQ: each sub-queue's CPU, [0] == cpu; empty for a queue of one. Such
+  // a queue is pinned: its sub-queues stay on their CPUs.
+  std::vector<unsigned> sub_queue_cpus{};
+
+  unsigned sub_queues() const { return sub_queue_cpus.empty() ? 1 : static_cast<unsigned>(sub_queue_cpus.size()); }
+  std::vector<unsigned> cpus() const { return sub_queue_cpus.empty() ? std::vector<unsigned>{cpu} : sub_queue_cpus; }
 
   // The NDIS operational state the classifier and the operator see.
   QueueState visible_state() const {

@@ -30,6 +30,12 @@ struct QueueSpec {
   std::uint32_t frames = 0;  // RX ring size and in-flight quota
   VlanMode vlan_mode = VlanMode::trunk;
   PortKind port_kind = PortKind::netdev;
+  // VMMQ: each sub-queue's CPU, [0] == cpu; empty for one sub-queue.
+  // Sub-queue i delivers to the port's queue i (a multi-queue tap).
+  std::vector<unsigned> sub_queue_cpus{};
+
+  unsigned sub_queues() const { return sub_queue_cpus.empty() ? 1 : static_cast<unsigned>(sub_queue_cpus.size()); }
+  std::vector<unsigned> cpus() const { return sub_queue_cpus.empty() ? std::vector<unsigned>{cpu} : sub_queue_cpus; }
 };
 
 // What a look at a stopping queue finds; the caller decides when the drain

@@ -93,7 +93,8 @@ std::vector<const Filter*> QueueManager::filters_of(QueueId queue_id) const {
 
 std::map<unsigned, unsigned> QueueManager::queues_per_cpu() const {
   std::map<unsigned, unsigned> load;
-  for (const auto& [id, q] : queues_) ++load[q.cpu];
+  for (const auto& [id, q] : queues_)
+    for (unsigned cpu : q.cpus()) ++load[cpu];
   return load;
 }
 
@@ -125,7 +126,7 @@ bool QueueManager::started(const Queue& q) const {
 }
 
 QueueSpec QueueManager::spec_of(const Queue& q) {
-  return QueueSpec{q.id, q.uplink, q.port, q.cpu, q.frames, q.vlan_mode};
+  return QueueSpec{q.id, q.uplink, q.port, q.cpu, q.frames, q.vlan_mode, PortKind::netdev, q.sub_queue_cpus};
 }
 
 Result<void> QueueManager::publish(const Queue& q) {
@@ -139,6 +140,27 @@ Result<std::uint32_t> QueueManager::frames_for(std::optional<std::uint32_t> hint
                 fmt::format("frames {} out of range 1..{}", *hint, limits_.frames_max));
   // Ring sizes are powers of two: the actual count is within 1x..2x the hint.
   return std::bit_ceil(std::max(*hint, limits_.frames_min));
+}
+
+Result<std::vector<unsigned>> QueueManager::cpus_for(const QueueParams& params) const {
+  const bool listed = !params.sub_queue_cpus.empty();
+  const unsigned count = listed ? static_cast<unsigned>(params.sub_queue_cpus.size()) : params.sub_queues;
+  if (count < 1 || count > kMaxSubQueues)
+    return fail(Errc::invalid_argument, fmt::format("{} sub-queues: a queue has 1 to {}", count, kMaxSubQueues));
+  if (params.cpu && (listed || count > 1))
+    return fail(Errc::invalid_argument, "a CPU and sub-queues exclude each other: sub-queues are each on a CPU of their own");
+  if (listed && params.sub_queues != 1 && params.sub_queues != count)
+    return fail(Errc::invalid_argument, fmt::format("{} CPUs given for {} sub-queues", count, params.sub_queues));
+  if (listed) {
+    if (auto ok = placement_.check_distinct(params.sub_queue_cpus); !ok) return std::unexpected(ok.error());
+    return params.sub_queue_cpus;
+  }
+  if (params.cpu) {
+    auto checked = placement_.check(*params.cpu);
+    if (!checked) return std::unexpected(checked.error());
+    return std::vector<unsigned>{*checked};
+  }
+  return placement_.least_loaded(count, queues_per_cpu());
 }
 
 Result<void> QueueManager::check_unique(const QueueParams& params) const {
@@ -173,14 +195,10 @@ Result<QueueId> QueueManager::allocate(const QueueParams& params, std::optional<
     return fail(ok.error().code, fmt::format("queue {}: {}", params.name, ok.error().message));
   auto frames = frames_for(params.frames);
   if (!frames) return std::unexpected(frames.error());
-  unsigned cpu = 0;
-  if (params.cpu) {
-    auto checked = placement_.check(*params.cpu);
-    if (!checked) return fail(checked.error().code, fmt::format("queue {}: {}", params.name, checked.error().message));
-    cpu = *checked;
-  } else {
-    cpu = placement_.least_loaded(queues_per_cpu());
-  }
+  auto cpus = cpus_for(params);
+  if (!cpus) return fail(cpus.error().code, fmt::format("queue {}: {}", params.name, cpus.error().message));
+  const unsigned cpu = cpus->front();
+  const bool vmmq = cpus->size() > 1;
 
   const std::optional<QueueId> new_id = queue_ids_.acquire(id);
   if (!new_id && id)
@@ -190,8 +208,9 @@ Result<QueueId> QueueManager::allocate(const QueueParams& params, std::optional<
                                                  limits_.max_queues));
 
   Queue& q = queues_[*new_id];
-  q = Queue{*new_id, params.name, params.vm, params.uplink, params.port, cpu, params.cpu.has_value(), *frames,
-            params.vlan_mode, QueueState::undefined, false, {}, {}, std::nullopt};
+  q = Queue{*new_id, params.name, params.vm, params.uplink, params.port, cpu, params.cpu.has_value() || vmmq,
+            *frames, params.vlan_mode, QueueState::undefined, false, {}, {}, std::nullopt,
+            vmmq ? std::move(*cpus) : std::vector<unsigned>{}};
   auto ok = apply(q, QueueEvent::allocate);
   if (ok) ok = publish(q);
   if (!ok) {
@@ -392,7 +411,11 @@ Result<QueueManager::Freeing> QueueManager::begin_remove(QueueId queue_id) {
 }
 
 Result<QueueId> QueueManager::restore(const Queue& saved, const std::vector<Filter>& filters) {
-  const QueueParams params{saved.name, saved.vm, saved.uplink, saved.port, saved.cpu, saved.frames, saved.vlan_mode};
+  const bool vmmq = saved.sub_queues() > 1;
+  const QueueParams params{saved.name,   saved.vm,        saved.uplink,
+                           saved.port,   vmmq ? std::nullopt : std::optional<unsigned>{saved.cpu},
+                           saved.frames, saved.vlan_mode, saved.sub_queue_cpus,
+                           1};
   auto id = allocate(params, saved.id);
   if (!id) return id;
   queues_.at(*id).cpu_pinned = saved.cpu_pinned;
@@ -452,6 +475,10 @@ Result<bool> QueueManager::begin_move(QueueId queue_id, unsigned cpu) {
   if (!parameters_accessible(queue.state))
     return fail(Errc::invalid_state, fmt::format("queue {}: cannot change parameters in state {}", queue.name,
                                                  to_string(queue.state)));
+  if (queue.sub_queues() > 1)
+    return fail(Errc::invalid_argument, fmt::format("queue {}: it has {} sub-queues, each on its own CPU; they "
+                                                    "do not move (remove the queue and add it again)",
+                                                    queue.name, queue.sub_queues()));
   auto checked = placement_.check(cpu);
   if (!checked) return fail(checked.error().code, fmt::format("queue {}: {}", queue.name, checked.error().message));
   if (cpu == queue.cpu) return false;
@@ -485,6 +512,9 @@ void QueueManager::record_move(QueueId queue_id, QueueMoveRecord move) {
 Result<void> QueueManager::set_cpu_pinned(QueueId queue_id, bool pinned) {
   auto q = idle_queue(queue_id);
   if (!q) return std::unexpected(q.error());
+  if (!pinned && (*q)->sub_queues() > 1)
+    return fail(Errc::invalid_argument, fmt::format("queue {}: its {} sub-queues stay on their CPUs: it cannot be auto",
+                                                    (*q)->name, (*q)->sub_queues()));
   ++generation_;
   (*q)->cpu_pinned = pinned;
   return {};

@@ -170,6 +170,7 @@ class QueueManager {
   Result<void> publish(const Queue& queue);
   void publish_while_freeing(const Queue& queue);
   Result<std::uint32_t> frames_for(std::optional<std::uint32_t> hint) const;
+  Result<std::vector<unsigned>> cpus_for(const QueueParams& params) const;
   Result<void> check_unique(const QueueParams& params) const;
   static QueueSpec spec_of(const Queue& queue);
   bool started(const Queue& queue) const;

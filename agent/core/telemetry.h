@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/default_reason.h"
@@ -39,6 +40,15 @@ struct DefaultQueueStats {
   std::array<Traffic, kDefaultReasonCount> by_reason{};  // by index_of(DefaultReason)
 };
 
+// One sub-queue's part of its queue's counters (VMMQ; a queue of one has one).
+struct SubQueueStats {
+  unsigned cpu = 0;
+  std::uint64_t received = 0;
+  Traffic delivered;
+  std::uint64_t dropped = 0;  // the port was full or refused, or the quota was held
+  int worker_tid = 0;
+};
+
 struct QueueStats {
   Traffic classified;                   // sent to the queue by the classifier
   std::uint64_t received = 0;           // taken from the queue's RX rings by its worker
@@ -55,8 +65,13 @@ struct QueueStats {
   std::uint64_t xsk_rx_fill_ring_empty = 0;
   std::uint64_t xsk_rx_invalid_descs = 0;
   std::uint64_t xsk_tx_invalid_descs = 0;
-  int worker_tid = 0;  // the thread serving the queue, 0 while it has none
+  int worker_tid = 0;  // the thread serving the queue (its first sub-queue), 0 while it has none
+  std::vector<SubQueueStats> sub_queues;  // in sub-queue order
 };
+
+// A queue's counters from its sub-queues' (each with the CPU serving it):
+// the sums, and each sub-queue's own figures in sub_queues.
+QueueStats sum_of_sub_queues(const std::vector<std::pair<unsigned, QueueStats>>& parts);
 
 // UMEM accounting of one uplink. Every frame is in the kernel (a fill ring,
 // an RX ring), in flight (a port's TX ring, awaiting completion), held by a

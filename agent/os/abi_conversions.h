@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "core/default_reason.h"
+#include "core/queue.h"
 #include "core/queue_state.h"
 #include "vmq/abi.h"
 
@@ -18,6 +19,7 @@ static_assert(index_of(DefaultReason::broadcast_multicast) == VMQ_DEFAULT_BROADC
 static_assert(index_of(DefaultReason::malformed) == VMQ_DEFAULT_MALFORMED);
 static_assert(index_of(DefaultReason::empty_slot) == VMQ_DEFAULT_EMPTY_SLOT);
 static_assert(index_of(DefaultReason::oversize) == VMQ_DEFAULT_OVERSIZE);
+static_assert(kMaxSubQueues == VMQ_MAX_SUB_QUEUES_LIMIT, "core allows as many sub-queues as the classifier");
 
 // The state the classifier reads in the queue's slot: only `running` receives frames.
 constexpr vmq_queue_state to_abi(QueueState state) {

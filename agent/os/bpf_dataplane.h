@@ -5,6 +5,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "core/attach_policy.h"
 #include "core/dataplane.h"
 #include "core/log.h"
+#include "core/queue.h"
 #include "os/uplink_runtime.h"
 #include "os/vm_queue_path.h"
 #include "os/worker_pool.h"
@@ -24,6 +26,7 @@ struct DataplaneConfig {
   AttachPolicy attach_policy = AttachPolicy::automatic;
   std::uint32_t max_queues = 64;  // VM queue ids 1..max_queues
   std::uint32_t max_filters = 1024;
+  std::uint32_t max_sub_queues = 1;  // per queue (VMMQ)
 };
 
 class BpfDataplane final : public Dataplane {
@@ -54,17 +57,29 @@ class BpfDataplane final : public Dataplane {
   std::vector<WorkerSample> worker_samples() const override;
 
  private:
+  // One sub-queue of a queue (a queue of one has one): its path, served by
+  // the worker of its CPU, known to the worker pool as worker_key().
+  struct SubQueue {
+    std::unique_ptr<VmQueuePath> path;
+    unsigned cpu = 0;
+    // The change its worker has not answered yet.
+    enum class Pending { none, start, move } pending = Pending::none;
+    unsigned move_to = 0;
+    std::optional<Result<void>> outcome;  // its worker's answer, while the others' are awaited
+  };
   struct QueueRuntime {
     QueueSpec spec;
     UplinkRuntime* uplink;
-    std::unique_ptr<VmQueuePath> path;
-    // The change its workers have not answered yet.
-    enum class Pending { none, start, move } pending = Pending::none;
-    unsigned move_to = 0;
+    std::vector<SubQueue> sub_queues;
   };
 
   explicit BpfDataplane(LogSink log) : log_(std::move(log)) {}
   Result<UplinkRuntime*> find_uplink(std::string_view name) const;
+  static QueueId worker_key(QueueId queue, unsigned sub_queue) { return queue * kMaxSubQueues + sub_queue; }
+  void disconnect(QueueRuntime& q);
+  // Undoes a start that failed part-way: the sub-queues a worker was given
+  // are retired, the rest closed.
+  void abandon_start(QueueRuntime& q);
 
   LogSink log_;
   std::vector<std::unique_ptr<UplinkRuntime>> uplinks_;

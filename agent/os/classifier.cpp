@@ -116,6 +116,9 @@ Result<void> check_limits(const ClassifierLimits& l) {
   if (l.rxq_count < 1 || l.rxq_count > VMQ_MAX_RXQ_LIMIT)
     return fail(Errc::invalid_argument, fmt::format("rx queue count {} out of range 1..{}", l.rxq_count,
                                                     VMQ_MAX_RXQ_LIMIT));
+  if (l.sub_queue_slots < 1 || l.sub_queue_slots > VMQ_MAX_SUB_QUEUES_LIMIT)
+    return fail(Errc::invalid_argument, fmt::format("sub-queues per queue {} out of range 1..{}", l.sub_queue_slots,
+                                                    VMQ_MAX_SUB_QUEUES_LIMIT));
   return {};
 }
 
@@ -156,6 +159,7 @@ Result<Classifier> Classifier::open_configured(const ClassifierLimits& limits, c
 
   const FilterTableShape& shape = filters->shape();
   skel->rodata->rxq_count = limits.rxq_count;
+  skel->rodata->sub_queue_slots = limits.sub_queue_slots;
   skel->rodata->max_frame_len = limits.max_frame_len;
   if (auto ok = classifier.choose_build(); !ok) return std::unexpected(ok.error());
   skel->rodata->filter_hash_first = shape.first_multiplier;
@@ -171,7 +175,7 @@ Result<Classifier> Classifier::open_configured(const ClassifierLimits& limits, c
   const Size sizes[] = {
       {skel->maps.vmq_filters, shape.buckets()},
       {skel->maps.vmq_queues, limits.max_queues},
-      {skel->maps.vmq_xsks, limits.max_queues * limits.rxq_count},
+      {skel->maps.vmq_xsks, limits.max_queues * limits.sub_queue_slots * limits.rxq_count},
       {skel->maps.vmq_queue_stats, limits.max_queues},
       {skel->maps.vmq_filter_stats, limits.max_filters + 1},
   };

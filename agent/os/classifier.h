@@ -34,6 +34,8 @@ struct ClassifierLimits {
   // The trace build, which records each decision (trace_run()); never
   // attached. load_shadow() loads it.
   bool trace = false;
+  // XSKMAP rows per queue: the most sub-queues a queue may have (VMMQ).
+  std::uint32_t sub_queue_slots = 1;
 };
 
 
@@ -87,8 +89,9 @@ class Classifier {
   // The filter table's buckets and hashes, as in the program's .rodata.
   const FilterTableShape& filter_table_shape() const;
   Result<void> put_queue(std::uint32_t queue_id, const vmq_queue_entry& entry);
-  std::uint32_t socket_slot(std::uint32_t queue_id, std::uint32_t rxq) const {
-    return queue_id * limits_.rxq_count + rxq;
+  std::uint32_t socket_slot(std::uint32_t queue_id, std::uint32_t rxq) const { return socket_slot(queue_id, 0, rxq); }
+  std::uint32_t socket_slot(std::uint32_t queue_id, std::uint32_t sub_queue, std::uint32_t rxq) const {
+    return vmq_socket_slot(queue_id, sub_queue, limits_.sub_queue_slots, limits_.rxq_count, rxq);
   }
   Result<void> put_socket(std::uint32_t slot, int xsk_fd);
   Result<void> delete_socket(std::uint32_t slot);

@@ -27,21 +27,26 @@ std::uint32_t ring_entries(const std::uint32_t* producer, const std::uint32_t* c
 }  // namespace
 
 Result<std::unique_ptr<NetdevPort>> NetdevPort::open(UplinkUmem& umem, const std::string& device,
-                                                     std::uint32_t frames) {
+                                                     unsigned device_queue, std::uint32_t frames) {
   std::unique_ptr<NetdevPort> port(new NetdevPort(umem));
-  if (auto ok = port->bind(device, frames); !ok) return std::unexpected(ok.error());
+  if (auto ok = port->bind(device, device_queue, frames); !ok) return std::unexpected(ok.error());
   return port;
 }
 
-Result<void> NetdevPort::bind(const std::string& device, std::uint32_t frames) {
+Result<void> NetdevPort::bind(const std::string& device, unsigned device_queue, std::uint32_t frames) {
   xsk_socket_config config{};
   config.tx_size = frames;
   config.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD;
   // EBUSY: the kernel still releases the buffer pool of the port's previous
   // socket (from a workqueue, a few milliseconds after a queue on this port
   // was freed); the caller tries again (QueueControl::start_queue).
-  const int err = xsk_socket__create_shared(&socket_, device.c_str(), 0, umem_.umem(), nullptr, &tx_, &fill_,
-                                            &completion_, &config);
+  const int err = xsk_socket__create_shared(&socket_, device.c_str(), device_queue, umem_.umem(), nullptr, &tx_,
+                                            &fill_, &completion_, &config);
+  if (err == -EINVAL && device_queue > 0)
+    return fail_errno(-err, fmt::format("creating the AF_XDP transmit socket on queue {} of port {}: a queue with "
+                                        "sub-queues needs a port with as many queues (a multi-queue tap: QEMU's "
+                                        "queues=N)",
+                                        device_queue, device));
   if (err) return fail_errno(-err, fmt::format("creating the AF_XDP transmit socket on port {}", device));
   return {};
 }

@@ -25,7 +25,10 @@ namespace vmq::os {
 class NetdevPort final : public VmPort {
  public:
   // `frames`: the TX ring's size.
-  static Result<std::unique_ptr<NetdevPort>> open(UplinkUmem& umem, const std::string& device, std::uint32_t frames);
+  // Transmits on the device's queue `device_queue` (a multi-queue tap's
+  // queue i reaches the guest's virtio queue pair i).
+  static Result<std::unique_ptr<NetdevPort>> open(UplinkUmem& umem, const std::string& device, unsigned device_queue,
+                                                  std::uint32_t frames);
   ~NetdevPort() override;
   NetdevPort(const NetdevPort&) = delete;
   NetdevPort& operator=(const NetdevPort&) = delete;
@@ -40,7 +43,7 @@ class NetdevPort final : public VmPort {
 
  private:
   explicit NetdevPort(UplinkUmem& umem) : umem_(umem) {}
-  Result<void> bind(const std::string& device, std::uint32_t frames);
+  Result<void> bind(const std::string& device, unsigned device_queue, std::uint32_t frames);
   // Completes a deferred checksum in a frame about to go to the port.
   void complete_deferred_checksum(const UmemFrame& frame);
   void send_queued();

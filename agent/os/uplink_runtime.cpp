@@ -75,8 +75,8 @@ Result<void> UplinkRuntime::attach_classifier(const UplinkSettings& settings, co
 
 Result<void> UplinkRuntime::attach_build(const UplinkSettings& settings, const LogSink& log, bool multi_buffer,
                                          bool generic_fallback) {
-  const ClassifierLimits limits{settings.max_queues + 1, settings.max_filters, rx_queues_, kMaxFrameLen,
-                                multi_buffer};
+  ClassifierLimits limits{settings.max_queues + 1, settings.max_filters, rx_queues_, kMaxFrameLen, multi_buffer};
+  limits.sub_queue_slots = settings.max_sub_queues;
   attachment_.reset();
   auto classifier = Classifier::open(limits);
   if (!classifier) return std::unexpected(classifier.error());
@@ -100,27 +100,36 @@ UplinkInfo UplinkRuntime::info() const {
                     classifier_->limits().multi_buffer};
 }
 
-Result<void> UplinkRuntime::connect_queue(QueueId queue, const VmQueuePath& path) {
-  auto undo = [&](const Error& error) -> Result<void> {
-    disconnect_queue(queue);
-    return std::unexpected(error);
-  };
-  if (auto ok = classifier_->reset_queue_traffic(queue); !ok) return undo(ok.error());
+Result<void> UplinkRuntime::reset_queue_traffic(QueueId queue) { return classifier_->reset_queue_traffic(queue); }
+
+std::uint32_t UplinkRuntime::max_sub_queues() const { return classifier_->limits().sub_queue_slots; }
+
+Result<void> UplinkRuntime::connect_sub_queue(QueueId queue, unsigned sub_queue, const VmQueuePath& path) {
+  if (sub_queue >= max_sub_queues())
+    return fail(Errc::invalid_argument, fmt::format("uplink {} was loaded for at most {} sub-queues per queue (one "
+                                                    "per allowed CPU); restart vmqd after changing cpus",
+                                                    name_, max_sub_queues()));
   for (unsigned r = 0; r < rx_queues_; ++r) {
-    if (auto ok = classifier_->put_socket(classifier_->socket_slot(queue, r), path.rx_socket_fd(r)); !ok)
-      return undo(ok.error());
+    if (auto ok = classifier_->put_socket(classifier_->socket_slot(queue, sub_queue, r), path.rx_socket_fd(r)); !ok) {
+      disconnect_sub_queue(queue, sub_queue);
+      return ok;
+    }
   }
   return {};
 }
 
-void UplinkRuntime::disconnect_queue(QueueId queue) {
-  for (unsigned r = 0; r < rx_queues_; ++r) (void)classifier_->delete_socket(classifier_->socket_slot(queue, r));
+void UplinkRuntime::disconnect_sub_queue(QueueId queue, unsigned sub_queue) {
+  if (sub_queue >= max_sub_queues()) return;
+  for (unsigned r = 0; r < rx_queues_; ++r)
+    (void)classifier_->delete_socket(classifier_->socket_slot(queue, sub_queue, r));
 }
 
-Result<void> UplinkRuntime::publish_queue(QueueId queue, VlanMode vlan_mode, vmq_queue_state state) {
+Result<void> UplinkRuntime::publish_queue(QueueId queue, VlanMode vlan_mode, vmq_queue_state state,
+                                          unsigned sub_queues) {
   const vmq_queue_entry entry{static_cast<std::uint32_t>(state),
                               vlan_mode == VlanMode::access ? std::uint32_t{VMQ_VLAN_MODE_ACCESS}
-                                                            : std::uint32_t{VMQ_VLAN_MODE_TRUNK}};
+                                                            : std::uint32_t{VMQ_VLAN_MODE_TRUNK},
+                              sub_queues, 0};
   return classifier_->put_queue(queue, entry);
 }
 

@@ -28,6 +28,7 @@ struct UplinkSettings {
   AttachPolicy attach_policy = AttachPolicy::automatic;
   std::uint32_t max_queues = 64;  // VM queue ids 1..max_queues
   std::uint32_t max_filters = 1024;
+  std::uint32_t max_sub_queues = 1;  // per queue (VMMQ): the classifier's rows per queue
 };
 
 class UplinkRuntime {
@@ -44,12 +45,15 @@ class UplinkRuntime {
   UplinkUmem& umem() { return *umem_; }
   UplinkInfo info() const;
 
-  // Puts the queue's sockets in its XSKMAP slots, its classified counters
-  // zeroed; on failure no slot of the queue holds a socket.
-  Result<void> connect_queue(QueueId queue, const VmQueuePath& path);
-  // Empties the queue's XSKMAP slots: the classifier sends it nothing more.
-  void disconnect_queue(QueueId queue);
-  Result<void> publish_queue(QueueId queue, VlanMode vlan_mode, vmq_queue_state state);
+  // Zeroes the queue's classified counters (before its sub-queues connect).
+  Result<void> reset_queue_traffic(QueueId queue);
+  // Puts a sub-queue's sockets in its XSKMAP slots; on failure no slot of
+  // the sub-queue holds a socket.
+  Result<void> connect_sub_queue(QueueId queue, unsigned sub_queue, const VmQueuePath& path);
+  // Empties a sub-queue's XSKMAP slots: the classifier sends it nothing more.
+  void disconnect_sub_queue(QueueId queue, unsigned sub_queue);
+  std::uint32_t max_sub_queues() const;
+  Result<void> publish_queue(QueueId queue, VlanMode vlan_mode, vmq_queue_state state, unsigned sub_queues);
   // The hit counter of `filter` starts from zero.
   Result<void> install_filter(const FilterMatch& match, QueueId queue, FilterId filter);
   Result<void> remove_filter(const FilterMatch& match);

@@ -16,10 +16,11 @@ std::uint32_t ring_entries(const std::uint32_t* producer, const std::uint32_t* c
 
 }  // namespace
 
-Result<std::unique_ptr<VmQueuePath>> VmQueuePath::open(UplinkUmem& umem, const QueueSpec& spec) {
+Result<std::unique_ptr<VmQueuePath>> VmQueuePath::open(UplinkUmem& umem, const QueueSpec& spec,
+                                                       unsigned sub_queue) {
   std::unique_ptr<VmQueuePath> path(new VmQueuePath(umem, spec));
   if (auto ok = path->open_rx_sockets(spec); !ok) return std::unexpected(ok.error());
-  if (auto ok = path->open_port(spec); !ok) return std::unexpected(ok.error());
+  if (auto ok = path->open_port(spec, sub_queue); !ok) return std::unexpected(ok.error());
   return path;
 }
 
@@ -33,10 +34,10 @@ Result<void> VmQueuePath::open_rx_sockets(const QueueSpec& spec) {
   return {};
 }
 
-Result<void> VmQueuePath::open_port(const QueueSpec& spec) {
+Result<void> VmQueuePath::open_port(const QueueSpec& spec, unsigned sub_queue) {
   switch (spec.port_kind) {
     case PortKind::netdev: {
-      auto port = NetdevPort::open(umem_, spec.port, spec.frames);
+      auto port = NetdevPort::open(umem_, spec.port, sub_queue, spec.frames);
       if (!port) return std::unexpected(port.error());
       port_ = std::move(*port);
       return {};

@@ -27,8 +27,9 @@ namespace vmq::os {
 
 class VmQueuePath final : public ServicedQueue {
  public:
-  // The port's kind is spec.port_kind.
-  static Result<std::unique_ptr<VmQueuePath>> open(UplinkUmem& umem, const QueueSpec& spec);
+  // Sub-queue `sub_queue` of the queue (0 for a queue of one); it delivers
+  // to the port's queue of that number. The port's kind is spec.port_kind.
+  static Result<std::unique_ptr<VmQueuePath>> open(UplinkUmem& umem, const QueueSpec& spec, unsigned sub_queue);
   // Gives every frame the queue still holds (RX rings, what its port holds)
   // back to the UMEM, then closes its sockets. No worker may serve it then.
   ~VmQueuePath() override;
@@ -60,7 +61,7 @@ class VmQueuePath final : public ServicedQueue {
 
   VmQueuePath(UplinkUmem& umem, const QueueSpec& spec) : umem_(umem), id_(spec.id), quota_(spec.frames) {}
   Result<void> open_rx_sockets(const QueueSpec& spec);
-  Result<void> open_port(const QueueSpec& spec);
+  Result<void> open_port(const QueueSpec& spec, unsigned sub_queue);
   unsigned forward_received(XskRxSocket& rx, std::vector<std::uint64_t>& returns);
   void reclaim();
 

@@ -197,6 +197,8 @@ boost::asio::awaitable<Result<api::Queue>> ControlApi::queue_add(const api::Queu
   q.cpu = p.cpu;
   q.frames = p.frames;
   q.vlan_mode = p.vlan_mode.value_or(VlanMode::trunk);
+  q.sub_queues = p.sub_queues.value_or(1);
+  if (p.sub_queue_cpus) q.sub_queue_cpus.assign(p.sub_queue_cpus->begin(), p.sub_queue_cpus->end());
   const std::vector<FilterMatch> filters = matches_of(p.filters);  // named: GCC 12 and temporaries in co_await
   auto id = co_await operations_.create(q, filters);
   if (!id) co_return error_of(id);
@@ -422,6 +424,7 @@ boost::asio::awaitable<Result<api::MigrateDrainReply>> ControlApi::drain_for_mig
   doc.queue.settings = settings_of(queue);
   doc.queue.cpu_policy.cpu = queue.cpu;
   doc.queue.cpu_policy.pinned = queue.cpu_pinned;
+  if (queue.sub_queues() > 1) doc.queue.cpu_policy.sub_queues = queue.sub_queues();
   for (const Filter* f : manager_.filters_of(queue.id)) doc.queue.filters.push_back(rule_of(f->match));
   const std::uint64_t indications_before = manager_.dma_stopped_count();
   auto drained = co_await operations_.remove(queue.id);
@@ -444,9 +447,16 @@ boost::asio::awaitable<Result<api::MigrateRestoreReply>> ControlApi::restore_fro
   const std::vector<FilterMatch> filters = matches_of(doc->queue.filters);
 
   QueueParams q{settings.name, settings.vm, p.uplink.value_or(settings.uplink), p.port.value_or(settings.port),
-                std::nullopt, settings.frames, settings.vlan_mode};
+                std::nullopt, settings.frames, settings.vlan_mode, {}, doc->queue.cpu_policy.sub_queues.value_or(1)};
   api::CpuChoice cpu_choice = api::CpuChoice::automatic;
-  if (p.cpu) {
+  if (q.sub_queues > 1) {
+    // Each sub-queue on a CPU of this host's: placed here, never the source's numbers.
+    if (p.cpu && p.cpu->number)
+      co_return fail(Errc::invalid_argument,
+                     fmt::format("queue {} has {} sub-queues, each placed on a CPU of its own here: --cpu cannot "
+                                 "choose one",
+                                 settings.name, q.sub_queues));
+  } else if (p.cpu) {
     q.cpu = p.cpu->number;
     cpu_choice = p.cpu->number ? api::CpuChoice::given : api::CpuChoice::automatic;
   } else if (manager_.placement().check(doc->queue.cpu_policy.cpu)) {
@@ -465,7 +475,9 @@ boost::asio::awaitable<Result<api::MigrateRestoreReply>> ControlApi::restore_fro
   if (!id) co_return error_of(id);
   const bool pinned = cpu_choice == api::CpuChoice::given ||
                      (cpu_choice == api::CpuChoice::document && doc->queue.cpu_policy.pinned.value_or(true));
-  if (auto ok = manager_.set_cpu_pinned(*id, pinned); !ok) co_return error_of(ok);
+  if (q.sub_queues <= 1) {  // a queue of sub-queues is pinned by its nature
+    if (auto ok = manager_.set_cpu_pinned(*id, pinned); !ok) co_return error_of(ok);
+  }
   if (settings.paused_by_operator) {
     if (auto ok = manager_.pause(*id); !ok) co_return error_of(ok);
   }

@@ -95,19 +95,21 @@ Result<void> Daemon::open() {
   auto saved = store_.load();
   if (!saved) return std::unexpected(saved.error());
 
-  auto attach_policy = parse_attach_policy(config_.xdp_attach);
-  if (!attach_policy) return std::unexpected(attach_policy.error());
-  os::DataplaneConfig dataplane_config{config_.uplinks, config_.umem_frames_per_rxq, *attach_policy,
-                                       config_.max_queues, config_.max_filters};
-  auto dataplane = os::BpfDataplane::create(dataplane_config, log);
-  if (!dataplane) return std::unexpected(dataplane.error());
-  dataplane_ = std::move(*dataplane);
-
   auto online = os::online_cpus();
   if (!online) return std::unexpected(online.error());
   Placement placement(config_.cpus, *online);
   if (placement.cpus().empty())
     return fail(Errc::invalid_argument, "none of the configured CPUs ('cpus') is online");
+
+  auto attach_policy = parse_attach_policy(config_.xdp_attach);
+  if (!attach_policy) return std::unexpected(attach_policy.error());
+  // A queue's sub-queues are each on an allowed CPU of their own.
+  const auto max_sub_queues = static_cast<std::uint32_t>(std::min<std::size_t>(placement.cpus().size(), kMaxSubQueues));
+  os::DataplaneConfig dataplane_config{config_.uplinks,    config_.umem_frames_per_rxq, *attach_policy,
+                                       config_.max_queues, config_.max_filters,         max_sub_queues};
+  auto dataplane = os::BpfDataplane::create(dataplane_config, log);
+  if (!dataplane) return std::unexpected(dataplane.error());
+  dataplane_ = std::move(*dataplane);
   QueueEvents* events = this;
   manager_ = std::make_unique<QueueManager>(limits_of(config_), std::move(placement), *dataplane_, events);
   // Restoring may wait (for a port the kernel still releases): on the loop,

@@ -34,6 +34,7 @@ struct StateDocument {
 api::StoredQueue stored(const SavedQueue& saved) {
   const Queue& q = saved.queue;
   api::StoredQueue out{q.id, q.cpu, q.cpu_pinned, settings_of(q), {}};
+  if (!q.sub_queue_cpus.empty()) out.sub_queue_cpus.emplace(q.sub_queue_cpus.begin(), q.sub_queue_cpus.end());
   for (const Filter& f : saved.filters) out.filters.push_back({f.id, rule_of(f.match)});
   return out;
 }
@@ -48,6 +49,8 @@ SavedQueue saved(const api::StoredQueue& stored) {
   q.port = stored.settings.port;
   q.cpu = stored.cpu;
   q.cpu_pinned = stored.cpu_pinned.value_or(true);
+  if (stored.sub_queue_cpus && stored.sub_queue_cpus->size() > 1)
+    q.sub_queue_cpus.assign(stored.sub_queue_cpus->begin(), stored.sub_queue_cpus->end());
   q.frames = stored.settings.frames;
   q.vlan_mode = stored.settings.vlan_mode;
   q.paused_by_operator = stored.settings.paused_by_operator;

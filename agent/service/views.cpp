@@ -65,6 +65,15 @@ api::Queue queue_view(const Queue& q, const QueueManager& manager, const Telemet
   else
     view.counters_error = stats.error().message;
   if (detail) view.worker = api::QueueWorker{stats ? static_cast<std::uint32_t>(stats->worker_tid) : 0u, q.cpu};
+  const std::vector<unsigned> cpus = q.cpus();
+  for (unsigned i = 0; i < cpus.size(); ++i) {
+    api::SubQueue sub{i, cpus[i], std::nullopt};
+    if (stats && i < stats->sub_queues.size()) {
+      const SubQueueStats& s = stats->sub_queues[i];
+      sub.counters = api::SubQueueCounters{s.received, {s.delivered.packets, s.delivered.bytes}, s.dropped};
+    }
+    view.sub_queues.push_back(sub);
+  }
   if (q.last_move) {
     const QueueMoveRecord& m = *q.last_move;
     view.last_move = api::QueueMove{

@@ -10,7 +10,7 @@ namespace {
 
 struct QueueAddArgs {
   std::string name, uplink, port, mac;
-  std::optional<std::string> vlan, cpu, frames, vlan_mode, vm;
+  std::optional<std::string> vlan, cpu, cpus, frames, vlan_mode, vm;
   bool untagged = false;
 };
 
@@ -22,10 +22,32 @@ struct QueueSetArgs {
 // A failure vmqctl found itself, before calling the agent.
 std::unexpected<Failure> bad_argument(const Error& error) { return std::unexpected(invalid_argument(error)); }
 
+// --cpus N: N sub-queues on CPUs vmqd picks; --cpus A,B,...: one on each.
+Result<void> parse_sub_queues(const std::string& text, api::QueueAddParams& params) {
+  std::vector<std::uint32_t> numbers;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = text.find(',', start);
+    auto n = parse_number("--cpus", text.substr(start, comma - start), api::kCpuMax);
+    if (!n) return std::unexpected(n.error());
+    numbers.push_back(static_cast<std::uint32_t>(*n));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (numbers.size() == 1)
+    params.sub_queues = numbers.front();
+  else
+    params.sub_queue_cpus = std::move(numbers);
+  return {};
+}
+
 Result<api::QueueAddParams> queue_add_params(const QueueAddArgs& a) {
   auto rule = parse_filter(a.mac, a.vlan, a.untagged);
   if (!rule) return std::unexpected(rule.error());
-  api::QueueAddParams params{a.name, a.uplink, a.port, a.vm, {}, {}, {}, {*rule}};
+  api::QueueAddParams params{a.name, a.uplink, a.port, a.vm, {}, {}, {}, {*rule}, {}, {}};
+  if (a.cpus) {
+    if (auto ok = parse_sub_queues(*a.cpus, params); !ok) return std::unexpected(ok.error());
+  }
   if (a.cpu) {
     auto cpu = parse_number("--cpu", *a.cpu, api::kCpuMax);
     if (!cpu) return std::unexpected(cpu.error());
@@ -84,6 +106,9 @@ void add_queue_add(CLI::App& group, Runner& runner) {
   cmd->add_option("--vlan", a->vlan, "VLAN id 1..4094 the filter matches")->type_name("N");
   cmd->add_flag("--untagged", a->untagged, "Match untagged and priority-tagged frames (the default)");
   cmd->add_option("--cpu", a->cpu, "CPU of the queue's worker; pins the queue there (default: vmqd picks one, and the rebalancer may move it)")->type_name("N");
+  cmd->add_option("--cpus", a->cpus, "VMMQ: N sub-queues, each on its own CPU (vmqd picks them), or one on each CPU listed; the VM's flows are spread over them, and the port needs as many queues (a multi-queue tap)")
+      ->type_name("N|CPU,CPU,...")
+      ->excludes("--cpu");
   cmd->add_option("--frames", a->frames, "Ring size and in-flight quota, rounded up to a power of two (see caps)")
       ->type_name("N");
   cmd->add_option("--vlan-mode", a->vlan_mode, "access: remove the VLAN tag; trunk: keep it (default)")

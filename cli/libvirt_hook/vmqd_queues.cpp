@@ -31,7 +31,7 @@ std::set<FilterKey> filter_keys(const std::vector<api::Filter>& filters) {
 }  // namespace
 
 api::QueueAddParams queue_add_params(const QueueRequest& request) {
-  api::QueueAddParams params{request.name, request.uplink, request.port, request.vm, {}, {}, request.vlan_mode, {}};
+  api::QueueAddParams params{request.name, request.uplink, request.port, request.vm, {}, {}, request.vlan_mode, {}, {}, {}};
   if (request.frames) params.frames = static_cast<std::uint32_t>(*request.frames);
   for (const FilterMatch& f : request.filters) params.filters.push_back(rule_of(f));
   return params;

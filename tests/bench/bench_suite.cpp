@@ -101,7 +101,7 @@ Result<RetagHarness> load_retag_harness(const os::Classifier& classifier) {
 
 Result<void> set_vlan_mode(os::Classifier& classifier, const std::vector<std::uint32_t>& queues, vmq_vlan_mode mode) {
   for (std::uint32_t q : queues) {
-    if (auto ok = classifier.put_queue(q, vmq_queue_entry{VMQ_QUEUE_RUNNING, static_cast<std::uint32_t>(mode)}); !ok)
+    if (auto ok = classifier.put_queue(q, vmq_queue_entry{VMQ_QUEUE_RUNNING, static_cast<std::uint32_t>(mode), 1, 0}); !ok)
       return ok;
   }
   return {};

@@ -32,7 +32,7 @@ std::set<std::uint32_t> queues_of(const std::vector<FilterSpec>& filters) {
 }
 
 Result<void> put_running_queues(os::Classifier& classifier, const std::set<std::uint32_t>& queues) {
-  const vmq_queue_entry running{VMQ_QUEUE_RUNNING, VMQ_VLAN_MODE_TRUNK};
+  const vmq_queue_entry running{VMQ_QUEUE_RUNNING, VMQ_VLAN_MODE_TRUNK, 1, 0};
   for (std::uint32_t q : queues) {
     if (auto ok = classifier.put_queue(q, running); !ok) return ok;
   }

@@ -321,6 +321,83 @@ TEST_P(ClassifierRules, DeletedFilterStopsMatching) {
   expect_default(run(frame), frame, VMQ_DEFAULT_NO_FILTER);
 }
 
+// VMMQ: a queue of two sub-queues. Only sub-queue 1 has a socket, so a frame
+// that takes sub-queue 0 shows as an empty slot: which one a flow takes is
+// visible without a live redirect.
+class SubQueueClassifier : public ClassifierFixture {
+ protected:
+  os::ClassifierLimits limits() const override { return {16, 64, 1, 3840, true, false, 2}; }
+
+  void SetUp() override {
+    ClassifierFixture::SetUp();
+    if (!classifier_) return;
+    put_queue(2);
+    queue_ids_ = {kQ1, kQ2};  // the counters snapshot() reads
+    auto& socket = sockets_.emplace_back();
+    ASSERT_GE(socket.fd(), 0) << "socket(AF_XDP)";
+    ASSERT_TRUE(classifier_->put_socket(classifier_->socket_slot(kQ1, 1, 0), socket.fd()));
+    add_filter(kVm1, 0, kQ1, kF1);
+  }
+  void put_queue(std::uint32_t sub_queues) {
+    ASSERT_TRUE(classifier_->put_queue(kQ1, {VMQ_QUEUE_RUNNING, VMQ_VLAN_MODE_TRUNK, sub_queues, 0}));
+  }
+
+  // A UDP/IPv4 frame of the flow 10.0.0.1:sport -> 10.0.0.2:dport.
+  static std::vector<std::uint8_t> udp(std::uint16_t sport, std::uint16_t dport, std::uint16_t frag = 0) {
+    std::vector<std::uint8_t> ip{0x45, 0, 0, 28, 0, 0, static_cast<std::uint8_t>(frag >> 8),
+                                 static_cast<std::uint8_t>(frag), 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+                                 static_cast<std::uint8_t>(sport >> 8), static_cast<std::uint8_t>(sport),
+                                 static_cast<std::uint8_t>(dport >> 8), static_cast<std::uint8_t>(dport), 0, 8, 0, 0};
+    return FrameBuilder().dst(kVm1).payload(ip).build();
+  }
+  bool takes_sub_queue_1(const std::vector<std::uint8_t>& frame) { return run(frame).action == XDP_REDIRECT; }
+};
+
+TEST_F(SubQueueClassifier, EachFlowKeepsItsSubQueueAndFlowsSpreadOverBoth) {
+  int on_one = 0;
+  for (std::uint16_t port = 1000; port < 1064; ++port) {
+    const bool first = takes_sub_queue_1(udp(port, 53));
+    for (int again = 0; again < 3; ++again) EXPECT_EQ(takes_sub_queue_1(udp(port, 53)), first) << "flow " << port;
+    on_one += first;
+  }
+  EXPECT_GT(on_one, 16) << "of 64 flows";
+  EXPECT_LT(on_one, 48) << "of 64 flows";
+}
+
+TEST_F(SubQueueClassifier, FramesThatAreNotIpTakeSubQueueZero) {
+  const auto arp = FrameBuilder().dst(kVm1).ethertype(0x0806).build();
+  expect_default(run(arp), arp, VMQ_DEFAULT_EMPTY_SLOT);
+}
+
+TEST_F(SubQueueClassifier, AllFragmentsOfAPacketTakeOneSubQueue) {
+  // Fragments hash without ports (later ones carry none), so the first and
+  // the rest of a datagram stay together, whatever the ports in the first.
+  std::set<bool> taken;
+  for (std::uint16_t port = 1000; port < 1032; ++port) taken.insert(takes_sub_queue_1(udp(port, 53, 0x2000)));
+  taken.insert(takes_sub_queue_1(udp(0, 0, 0x0010)));
+  EXPECT_EQ(taken.size(), 1u);
+}
+
+TEST_F(SubQueueClassifier, AQueueOfOneSendsEveryFlowToSubQueueZero) {
+  put_queue(1);
+  for (std::uint16_t port = 1000; port < 1016; ++port) EXPECT_FALSE(takes_sub_queue_1(udp(port, 53)));
+}
+
+TEST_F(SubQueueClassifier, NeverMoreSubQueuesThanTheQueuesRows) {
+  // An entry asking for 4 sub-queues on a classifier with 2 rows per queue.
+  // Sub-queues 2 and 3 would be queue 2's rows, another VM's: the only
+  // socket left is there, and no frame may reach it.
+  ASSERT_TRUE(classifier_->delete_socket(classifier_->socket_slot(kQ1, 1, 0)));
+  auto& socket = sockets_.emplace_back();
+  ASSERT_TRUE(classifier_->put_socket(classifier_->socket_slot(kQ2, 0, 0), socket.fd()));
+  ASSERT_TRUE(classifier_->put_socket(classifier_->socket_slot(kQ2, 1, 0), socket.fd()));
+  put_queue(4);
+  for (std::uint16_t port = 1000; port < 1064; ++port) {
+    const auto frame = udp(port, 53);
+    expect_default(run(frame), frame, VMQ_DEFAULT_EMPTY_SLOT);
+  }
+}
+
 // With several rx queues, a queue owns one slot per rx queue.
 class MultiQueueClassifier : public ClassifierFixture {
  protected:

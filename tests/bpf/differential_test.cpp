@@ -253,12 +253,13 @@ class Rig {
     rig->last_counters_ = std::move(*counters);
     rig->reference_.rxq_count = limits.rxq_count;
     rig->reference_.max_frame_len = limits.max_frame_len;
+    rig->reference_.sub_queue_slots = limits.sub_queue_slots;
     return rig;
   }
 
   const ReferenceTables& reference() const { return reference_; }
   const os::ClassifierLimits& limits() const { return classifier_.limits(); }
-  std::uint32_t slot_count() const { return limits().max_queues * limits().rxq_count; }
+  std::uint32_t slot_count() const { return limits().max_queues * limits().sub_queue_slots * limits().rxq_count; }
 
   Result<void> put_filter(const ReferenceFilterKey& key, const vmq_filter_value& value) {
     if (auto ok = classifier_.put_filter(bpf_key(key), value); !ok) return ok;
@@ -315,6 +316,7 @@ class Rig {
     if (!harness_) return fail_errno(errno, "opening the runt harness");
     harness_->rodata->rxq_count = limits().rxq_count;
     harness_->rodata->max_frame_len = limits().max_frame_len;
+    harness_->rodata->sub_queue_slots = limits().sub_queue_slots;
     bpf_map* shared[] = {harness_->maps.vmq_filters,     harness_->maps.vmq_queues,
                          harness_->maps.vmq_xsks,        harness_->maps.vmq_queue_stats,
                          harness_->maps.vmq_filter_stats, harness_->maps.vmq_default_stats};
@@ -424,7 +426,8 @@ vmq_filter_value random_filter_value(Rng& rng, const os::ClassifierLimits& limit
 
 vmq_queue_entry random_queue_entry(Rng& rng) {
   const std::uint32_t state = rng.percent(60) ? std::uint32_t{VMQ_QUEUE_RUNNING} : rng.between(0u, 6u);
-  return {state, rng.between(0u, 1u)};
+  // Sub-queues 0 and 1 mean one; 3 is more than the classifier's rows.
+  return {state, rng.between(0u, 1u), rng.between(0u, 3u), 0};
 }
 
 Result<void> program_random_tables(Rng& rng, Rig& rig, const Universe& u) {
@@ -500,7 +503,8 @@ std::vector<std::uint16_t> random_tag_layout(Rng& rng) {
 
 std::uint16_t random_ethertype(Rng& rng) {
   const unsigned roll = rng.between(0u, 99u);
-  if (roll < 60) return 0x0800;
+  if (roll < 50) return 0x0800;
+  if (roll < 60) return 0x86dd;
   if (roll < 80) return random_other_type(rng);
   return random_vlan_tpid(rng);  // a tag announced and maybe cut off
 }
@@ -541,6 +545,21 @@ void put_be16(std::vector<std::uint8_t>& out, std::uint16_t v) {
   out.push_back(static_cast<std::uint8_t>(v));
 }
 
+// Random bytes seldom make an IP header the flow hash reads to the end: most
+// of the time, give it a plausible length, fragment field and protocol.
+void shape_ip_header(Rng& rng, std::vector<std::uint8_t>& bytes, std::size_t l3) {
+  static const std::vector<std::uint8_t> protocols{6, 17, 132, 1, 47};  // TCP, UDP, SCTP, ICMP, GRE
+  if (!rng.percent(70)) return;
+  const std::uint16_t type = static_cast<std::uint16_t>(bytes[l3 - 2] << 8 | bytes[l3 - 1]);
+  if (type == 0x0800 && bytes.size() >= l3 + 20) {
+    bytes[l3] = static_cast<std::uint8_t>(0x40 | (rng.percent(80) ? 5 : rng.between(0u, 15u)));
+    if (rng.percent(70)) bytes[l3 + 6] = bytes[l3 + 7] = 0;  // not a fragment
+    bytes[l3 + 9] = rng.pick(protocols);
+  } else if (type == 0x86dd && bytes.size() >= l3 + 40) {
+    bytes[l3 + 6] = rng.pick(protocols);
+  }
+}
+
 struct TestFrame {
   std::vector<std::uint8_t> bytes;
   std::vector<std::uint8_t> beyond_end;  // what a truncation cut off
@@ -560,6 +579,7 @@ TestFrame random_frame(Rng& rng, const Universe& u, const os::ClassifierLimits& 
   const std::size_t header_len = bytes.size();
   bytes.resize(len);
   rng.fill(std::span(bytes).subspan(header_len));
+  shape_ip_header(rng, bytes, header_len);
 
   TestFrame frame;
   if (rng.percent(10)) {  // cut inside or just after the headers
@@ -748,7 +768,9 @@ INSTANTIATE_TEST_SUITE_P(Limits, Differential,
                                            // rx queue 0 only (no device): slot q*2+0 must be the one used
                                            RigConfig{"TwoRxQueues", {16, 64, 2, 2000}},
                                            // a standard-MTU uplink's build; frames up to 3,000 bytes
-                                           RigConfig{"SingleBuffer", {16, 64, 1, 1500, false}}),
+                                           RigConfig{"SingleBuffer", {16, 64, 1, 1500, false}},
+                                           // VMMQ: queues of up to 2 sub-queues (entries may ask for 3)
+                                           RigConfig{"TwoSubQueues", {16, 64, 2, 2000, true, false, 2}}),
                          [](const auto& test) { return std::string(test.param.name); });
 
 }  // namespace

@@ -30,6 +30,7 @@ struct ReferenceTables {
   std::set<std::uint32_t> socket_slots;             // XSKMAP slots that hold a socket
   std::uint32_t rxq_count = 1;
   std::uint32_t max_frame_len = 3840;
+  std::uint32_t sub_queue_slots = 1;  // XSKMAP rows per queue (VMMQ)
 };
 
 struct ReferenceVerdict {

@@ -25,7 +25,7 @@ class ReferenceClassifier : public ::testing::Test {
   }
 
   void running_queue(std::uint32_t queue_id, vmq_vlan_mode mode) {
-    tables_.queues[queue_id] = vmq_queue_entry{VMQ_QUEUE_RUNNING, static_cast<std::uint32_t>(mode)};
+    tables_.queues[queue_id] = vmq_queue_entry{VMQ_QUEUE_RUNNING, static_cast<std::uint32_t>(mode), 1, 0};
     tables_.socket_slots.insert(queue_id * tables_.rxq_count);  // rx queue 0 only
   }
   void filter(const MacAddress& mac, std::uint16_t vlan, std::uint32_t queue_id = kQueue,

@@ -39,7 +39,7 @@ TEST(RuntHarness, RuntFramesAreMalformedAndNeverMatch) {
   // A running queue with a socket and a filter for the frame's MAC: a parser
   // that looked past the runt's end would redirect it.
   const std::uint32_t queue_id = 1, filter_id = 1;
-  vmq_queue_entry queue{VMQ_QUEUE_RUNNING, VMQ_VLAN_MODE_TRUNK};
+  vmq_queue_entry queue{VMQ_QUEUE_RUNNING, VMQ_VLAN_MODE_TRUNK, 1, 0};
   ASSERT_EQ(bpf_map__update_elem(skel->maps.vmq_queues, &queue_id, 4, &queue, sizeof queue, 0), 0);
   // The harness's filter table is empty: the filter takes the first slot of
   // its first bucket (hashes from the harness's default .rodata).

@@ -7,7 +7,7 @@ import json
 import subprocess
 import unittest
 
-from vmqlab import APP, Agent, Lab, require_root, vm_ip, wait_for
+from vmqlab import App, Agent, Lab, require_root, vm_ip, wait_for
 
 MIB = 1 << 20
 TCP_BYTES = 16 * MIB
@@ -19,35 +19,6 @@ def vm_ip6(n):
 
 
 WIRE_IP6 = "fd77::1"
-
-
-class App:
-    """vmq-app running in a namespace; result() waits for its JSON report."""
-
-    def __init__(self, lab, role, *args, listening=False):
-        self.process = lab.popen(role, ["/usr/bin/python3", APP] + [str(a) for a in args], stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True)
-        if listening:
-            line = self.process.stderr.readline()
-            if line.strip() != "ready":
-                self.process.kill()
-                raise AssertionError("vmq-app %s did not start: %s%s" % (args[0], line, self.process.stderr.read()))
-
-    def result(self, timeout=120):
-        try:
-            out, err = self.process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            out, err = self.process.communicate()
-            raise AssertionError("vmq-app did not finish within %ss: %s" % (timeout, err))
-        if self.process.returncode != 0:
-            raise AssertionError("vmq-app failed (%d): %s" % (self.process.returncode, err))
-        return json.loads(out)
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.communicate()
 
 
 def counter(agent, queue, *path):

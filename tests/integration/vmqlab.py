@@ -75,14 +75,15 @@ def wait_for(what, read, done, timeout=10, interval=0.1):
 class Lab:
     """A lab of namespaces: NAME-wire, NAME-host1[, NAME-host2], NAME-vm1..N."""
 
-    def __init__(self, name, hosts=1, vms=2, rxqs=1, ipv6=False):
+    def __init__(self, name, hosts=1, vms=2, rxqs=1, ipv6=False, port_queues=1):
         self.name, self.hosts, self.vms, self.rxqs, self.ipv6 = name, hosts, vms, rxqs, ipv6
+        self.port_queues = port_queues
         self.workdir = tempfile.mkdtemp(prefix="vmq-%s-" % name)
 
     def __enter__(self):
         run([LAB_SH, "down", "--name", self.name])
         run([LAB_SH, "up", "--name", self.name, "--hosts", str(self.hosts), "--vms", str(self.vms),
-             "--rxqs", str(self.rxqs)] + (["--ipv6"] if self.ipv6 else []))
+             "--rxqs", str(self.rxqs), "--port-queues", str(self.port_queues)] + (["--ipv6"] if self.ipv6 else []))
         return self
 
     def __exit__(self, *exc):
@@ -144,6 +145,35 @@ class Lab:
     def ping(self, vm, count=5, host_ip=None):
         return self.exec("wire", ["ping", "-c", str(count), "-i", "0.05", "-W", "1", "-q", host_ip or vm_ip(vm)],
                          check=False)
+
+
+class App:
+    """vmq-app running in a namespace; result() waits for its JSON report."""
+
+    def __init__(self, lab, role, *args, listening=False):
+        self.process = lab.popen(role, ["/usr/bin/python3", APP] + [str(a) for a in args], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+        if listening:
+            line = self.process.stderr.readline()
+            if line.strip() != "ready":
+                self.process.kill()
+                raise AssertionError("vmq-app %s did not start: %s%s" % (args[0], line, self.process.stderr.read()))
+
+    def result(self, timeout=120):
+        try:
+            out, err = self.process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            out, err = self.process.communicate()
+            raise AssertionError("vmq-app did not finish within %ss: %s" % (timeout, err))
+        if self.process.returncode != 0:
+            raise AssertionError("vmq-app failed (%d): %s" % (self.process.returncode, err))
+        return json.loads(out)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.communicate()
 
 
 class Sender:

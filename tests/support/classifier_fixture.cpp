@@ -12,7 +12,7 @@ void ClassifierFixture::SetUp() {
 }
 
 void ClassifierFixture::add_queue(std::uint32_t queue_id, vmq_queue_state state, vmq_vlan_mode mode) {
-  vmq_queue_entry entry{static_cast<std::uint32_t>(state), static_cast<std::uint32_t>(mode)};
+  vmq_queue_entry entry{static_cast<std::uint32_t>(state), static_cast<std::uint32_t>(mode), 1, 0};
   auto ok = classifier_->put_queue(queue_id, entry);
   ASSERT_TRUE(ok) << ok.error().message;
   queue_ids_.push_back(queue_id);

@@ -134,6 +134,11 @@ TEST_F(QueueManagerTest, AllocateValidatesEveryParameter) {
       {with([](auto& p) { p.cpu = 7; }), Errc::invalid_argument, "CPU 7 is not online"},
       {with([](auto& p) { p.frames = 0; }), Errc::invalid_argument, "frames 0 out of range"},
       {with([](auto& p) { p.frames = 100000; }), Errc::invalid_argument, "frames 100000 out of range"},
+      {with([](auto& p) { p.sub_queues = 3; }), Errc::invalid_argument, "3 sub-queues need 3 CPUs, but only 2"},
+      {with([](auto& p) { p.sub_queues = 0; }), Errc::invalid_argument, "0 sub-queues: a queue has 1 to 16"},
+      {with([](auto& p) { p.sub_queue_cpus = {0, 0}; }), Errc::invalid_argument, "CPU 0 is given twice"},
+      {with([](auto& p) { p.sub_queue_cpus = {0, 5}; }), Errc::invalid_argument, "CPU 5 is not online"},
+      {with([](auto& p) { p.sub_queues = 2, p.cpu = 1; }), Errc::invalid_argument, "exclude each other"},
   };
   for (const auto& c : cases) {
     auto id = manager.allocate(c.p);
@@ -143,6 +148,41 @@ TEST_F(QueueManagerTest, AllocateValidatesEveryParameter) {
   }
   EXPECT_TRUE(manager.queues().empty());
   EXPECT_TRUE(dp.published.empty());
+}
+
+// VMMQ: one queue, a sub-queue on each of several CPUs.
+TEST_F(QueueManagerTest, SubQueuesTakeTheLeastLoadedCpusOneEachAndStayPinned) {
+  auto busy = manager.allocate(params("busy", "port1", 0));
+  ASSERT_TRUE(busy);
+  auto p = params("wide", "port2");
+  p.sub_queues = 2;
+  auto id = manager.allocate(p);
+  ASSERT_TRUE(id) << id.error().message;
+  const Queue& q = *manager.queue(*id);
+  EXPECT_EQ(q.sub_queues(), 2u);
+  EXPECT_EQ(q.sub_queue_cpus, (std::vector<unsigned>{1, 0})) << "CPU 1 had no queue: it comes first";
+  EXPECT_EQ(q.cpu, 1u);
+  EXPECT_TRUE(q.cpu_pinned);
+  EXPECT_EQ(manager.queues_per_cpu(), (std::map<unsigned, unsigned>{{0, 2}, {1, 1}}));
+  ASSERT_TRUE(manager.set_filter(*id, match("52:54:00:00:00:09")));
+  ASSERT_TRUE(complete(*id));
+  EXPECT_EQ(dp.started.at(*id).sub_queue_cpus, (std::vector<unsigned>{1, 0}));
+
+  auto moved = manager.begin_move(*id, 0);
+  ASSERT_FALSE(moved);
+  EXPECT_NE(moved.error().message.find("it has 2 sub-queues, each on its own CPU"), std::string::npos);
+  auto unpinned = manager.set_cpu_pinned(*id, false);
+  ASSERT_FALSE(unpinned);
+  EXPECT_NE(unpinned.error().message.find("cannot be auto"), std::string::npos);
+  EXPECT_EQ(dp.started.at(*id).cpu, 1u);
+}
+
+TEST_F(QueueManagerTest, SubQueueCpusGivenAreUsedInTheirOrder) {
+  auto p = params("wide", "port2");
+  p.sub_queue_cpus = {1, 0};
+  auto id = manager.allocate(p);
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_EQ(manager.queue(*id)->cpus(), (std::vector<unsigned>{1, 0}));
 }
 
 TEST_F(QueueManagerTest, FramesHintIsRoundedToARingSizeWithinDoubleTheHint) {

@@ -40,6 +40,7 @@ std::vector<SavedQueue> sample_state() {
   web.queue.vlan_mode = VlanMode::access;
   web.queue.paused_by_operator = true;
   web.queue.cpu_pinned = true;
+  web.queue.sub_queue_cpus = {1, 0};
   web.filters = {filter(5, 3, "52:54:00:aa:bb:cc", std::nullopt), filter(2, 3, "52:54:00:aa:bb:cc", 100),
                  filter(9, 3, "52:54:00:aa:bb:dd", 4094)};
   SavedQueue db;
@@ -140,6 +141,7 @@ TEST_F(StateStoreTest, SaveThenLoadKeepsEveryField) {
     EXPECT_EQ(got.vlan_mode, want.vlan_mode);
     EXPECT_EQ(got.paused_by_operator, want.paused_by_operator);
     EXPECT_EQ(got.cpu_pinned, want.cpu_pinned);
+    EXPECT_EQ(got.sub_queue_cpus, want.sub_queue_cpus);
     ASSERT_EQ((*loaded)[i].filters.size(), state[i].filters.size());
     for (std::size_t f = 0; f < state[i].filters.size(); ++f) {
       const Filter& wf = state[i].filters[f];

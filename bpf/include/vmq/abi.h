@@ -22,6 +22,7 @@
 #define VMQ_MAX_QUEUES_LIMIT 4096u   /* queue ids 1..limit-1, 0 is the default queue */
 #define VMQ_MAX_FILTERS_LIMIT 65536u /* filter ids 1..limit */
 #define VMQ_MAX_RXQ_LIMIT 64u
+#define VMQ_MAX_SUB_QUEUES_LIMIT 16u /* sub-queues of one queue (VMMQ), each on its own CPU */
 
 /* Queue states, numbered as the agent's state machine; only RUNNING receives. */
 enum vmq_queue_state {
@@ -148,8 +149,10 @@ static inline __u32 vmq_filter_bucket_index(__u64 key_word, __u64 multiplier, __
 
 /* Value of the queue array, indexed by queue id. */
 struct vmq_queue_entry {
-	__u32 state;     /* enum vmq_queue_state */
-	__u32 vlan_mode; /* enum vmq_vlan_mode */
+	__u32 state;      /* enum vmq_queue_state */
+	__u32 vlan_mode;  /* enum vmq_vlan_mode */
+	__u32 sub_queues; /* 0 or 1: one; up to the classifier's sub_queue_slots (VMMQ) */
+	__u32 reserved;
 };
 
 /* Per-CPU traffic counter (queues and default-queue reasons). */
@@ -179,10 +182,46 @@ struct vmq_trace_record {
 };
 
 /*
- * The XSKMAP slot of a queue's socket on uplink rx queue r is
- * queue_id * rxq_count + r: a redirect only reaches a socket bound to the rx
- * queue the frame arrived on, so a queue has one socket per rx queue.
+ * The XSKMAP slot of sub-queue s of a queue, for uplink rx queue r, is
+ * (queue_id * sub_queue_slots + s) * rxq_count + r: a redirect only reaches a
+ * socket bound to the rx queue the frame arrived on, so a sub-queue has one
+ * socket per rx queue. sub_queue_slots is set by the agent at load (1 when
+ * no queue may have more than one sub-queue).
  */
+static inline __u32 vmq_socket_slot(__u32 queue_id, __u32 sub_queue, __u32 sub_queue_slots, __u32 rxq_count,
+				    __u32 rxq)
+{
+	return (queue_id * sub_queue_slots + sub_queue) * rxq_count + rxq;
+}
+
+/*
+ * VMMQ: which of a queue's n sub-queues a frame takes, from a hash of its
+ * flow, so that every frame of a flow takes the same one and stays in order.
+ * The flow is the IPv4 or IPv6 source and destination address and protocol,
+ * with the TCP, UDP or SCTP ports unless the packet is an IPv4 fragment;
+ * frames that are not IP take sub-queue 0. vmq_flow_hash_word() folds one
+ * 32-bit word into the hash, starting from VMQ_FLOW_HASH_SEED, in this order:
+ * the address words as they lie in the header (source, then destination),
+ * the protocol number, then the source and destination port fields as one
+ * word. A word is the four bytes as the CPU loads them (little-endian: the
+ * build is for x86-64 only).
+ */
+#define VMQ_FLOW_HASH_SEED 0x5bd1e995u
+
+static inline __u32 vmq_flow_hash_word(__u32 hash, __u32 word)
+{
+	hash ^= word;
+	hash *= 0x9e3779b1u;
+	return hash ^ (hash >> 16);
+}
+
+/* Multiply-shift instead of a modulo: an even spread, no division. */
+static inline __u32 vmq_sub_queue_of(__u32 hash, __u32 sub_queues)
+{
+	__u64 wide = hash;
+
+	return sub_queues > 1 ? VMQ_TO_U32((wide * sub_queues) >> 32) : 0;
+}
 
 #ifdef __cplusplus
 #define VMQ_STATIC_ASSERT static_assert
@@ -193,7 +232,7 @@ VMQ_STATIC_ASSERT(sizeof(struct vmq_filter_key) == 8, "vmq_filter_key layout");
 VMQ_STATIC_ASSERT(sizeof(struct vmq_filter_value) == 8, "vmq_filter_value layout");
 VMQ_STATIC_ASSERT(sizeof(struct vmq_filter_slot) == 16, "vmq_filter_slot layout");
 VMQ_STATIC_ASSERT(sizeof(struct vmq_filter_bucket) == 64, "vmq_filter_bucket layout: one cache line");
-VMQ_STATIC_ASSERT(sizeof(struct vmq_queue_entry) == 8, "vmq_queue_entry layout");
+VMQ_STATIC_ASSERT(sizeof(struct vmq_queue_entry) == 16, "vmq_queue_entry layout");
 VMQ_STATIC_ASSERT(sizeof(struct vmq_traffic) == 16, "vmq_traffic layout");
 VMQ_STATIC_ASSERT(sizeof(struct vmq_filter_hits) == 8, "vmq_filter_hits layout");
 VMQ_STATIC_ASSERT(sizeof(struct vmq_trace_record) == 16, "vmq_trace_record layout");

@@ -48,7 +48,7 @@ Result<void> VmqReceiver::add_queue(std::uint32_t queue_id, const Flow& flow) {
   if (!socket) return std::unexpected(socket.error());
   if (auto ok = classifier_->put_socket(classifier_->socket_slot(queue_id, kRxQueue), (*socket)->fd()); !ok) return ok;
   sockets_.push_back(std::move(*socket));
-  if (auto ok = classifier_->put_queue(queue_id, {static_cast<std::uint32_t>(VMQ_QUEUE_RUNNING), static_cast<std::uint32_t>(VMQ_VLAN_MODE_TRUNK)}); !ok) return ok;
+  if (auto ok = classifier_->put_queue(queue_id, {static_cast<std::uint32_t>(VMQ_QUEUE_RUNNING), static_cast<std::uint32_t>(VMQ_VLAN_MODE_TRUNK), 1, 0}); !ok) return ok;
   vmq_filter_key key{};
   std::copy(flow.mac.bytes().begin(), flow.mac.bytes().end(), key.mac);
   key.vlan = flow.vlan;
