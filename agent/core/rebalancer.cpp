@@ -21,10 +21,9 @@ Result<void> RebalancerSettings::check() const {
 Rebalancer::Rebalancer(RebalancerSettings settings, std::set<unsigned> cpus)
     : settings_(settings), cpus_(std::move(cpus)) {}
 
-// The load a queue takes with it when it moves: its part of its worker's time.
 double Rebalancer::share_of(const QueueLoad& queue, const CpuState& cpu) {
-  if (cpu.frames_per_second > 0) return cpu.worker * queue.frames_per_second / cpu.frames_per_second;
-  return cpu.queues.empty() ? 0 : cpu.worker / static_cast<double>(cpu.queues.size());
+  if (cpu.frames_per_second > 0) return cpu.busy * queue.frames_per_second / cpu.frames_per_second;
+  return cpu.queues.empty() ? 0 : cpu.busy / static_cast<double>(cpu.queues.size());
 }
 
 bool Rebalancer::cooling(QueueId queue) const {
@@ -37,10 +36,7 @@ std::vector<QueueMove> Rebalancer::decide(const std::vector<CpuLoad>& cpus, cons
   std::map<unsigned, CpuState> state;
   for (unsigned cpu : cpus_) state[cpu];
   for (const CpuLoad& c : cpus)
-    if (auto it = state.find(c.cpu); it != state.end()) {
-      it->second.busy = c.busy_share;
-      it->second.worker = std::min(c.worker_share, c.busy_share);
-    }
+    if (auto it = state.find(c.cpu); it != state.end()) it->second.busy = c.busy_share;
   for (const QueueLoad& q : queues) {
     auto it = state.find(q.cpu);
     if (it == state.end()) continue;  // a CPU no longer allowed: the operator's to move
@@ -97,11 +93,9 @@ std::vector<QueueMove> Rebalancer::spread(std::map<unsigned, CpuState>& state) {
                                  source.busy * 100, settings_.high * 100, rounds_high_[from], target->first,
                                  destination.busy * 100)});
     source.busy -= share;
-    source.worker -= share;
     source.frames_per_second -= best->frames_per_second;
     std::erase(source.queues, best);
     destination.busy += share;
-    destination.worker += share;
     destination.frames_per_second += best->frames_per_second;
     destination.queues.push_back(best);
     rounds_high_[from] = 0;  // it must be overloaded for `sustain` rounds again

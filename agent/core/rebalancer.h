@@ -31,21 +31,18 @@ struct RebalancerSettings {
   bool operator==(const RebalancerSettings&) const = default;
 };
 
-// One CPU's load over the last round (shares 0..1): all of it, the worker's
-// and the kernel's (softirq) work, which decides whether the CPU is
-// overloaded; and the worker's alone, the part that moves with its queues
-// (softirq work stays where the uplink's receive runs, or the sender is).
+// One CPU's load over the last round: the share of it the worker and the
+// kernel work it causes took (0..1).
 struct CpuLoad {
   unsigned cpu = 0;
   double busy_share = 0;
-  double worker_share = 0;
 };
 
 struct QueueLoad {
   QueueId queue = 0;
   unsigned cpu = 0;
   bool movable = true;           // false: the operator gave it this CPU
-  double frames_per_second = 0;  // its share of its CPU's worker load is estimated from this
+  double frames_per_second = 0;  // its share of its CPU's load is estimated from this
 };
 
 struct QueueMove {
@@ -70,7 +67,6 @@ class Rebalancer {
  private:
   struct CpuState {
     double busy = 0;
-    double worker = 0;
     double frames_per_second = 0;
     std::vector<const QueueLoad*> queues;
   };

@@ -89,7 +89,7 @@ void Rebalancing::round(std::chrono::steady_clock::time_point now) {
       m.softirq_share = std::clamp(static_cast<double>((after->second - before->second).count()) / interval_ns, 0.0, 1.0);
     m.busy_share = std::min(1.0, m.worker_share + m.softirq_share);
     loads_.push_back(m);
-    cpus.push_back({cpu, m.busy_share, m.worker_share});
+    cpus.push_back({cpu, m.busy_share});
   }
   const std::vector<QueueLoad> queues = queue_loads(sample);
   last_ = std::move(sample);
