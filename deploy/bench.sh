@@ -119,7 +119,7 @@ checksum=$build/tests/bench/vmq-bench-checksum
 
 echo "== namespaces" >&2
 make_receive_namespace
-"$src/deploy/lab.sh" up --name "$lab" --vms 8 >/dev/null
+"$src/deploy/lab.sh" up --name "$lab" --vms 8 --port-queues 2 >/dev/null  # 2: the subqueues case
 make_memory_namespace
 
 echo "== vmq-bench-classifier" >&2

@@ -28,14 +28,23 @@ struct tagged_header {
 	__be16 inner_type;
 };
 
+/* The template's IPv4 header has no options: its UDP header follows. */
+#define UDP_SOURCE_OFFSET (sizeof(struct tagged_header) + 20)
+#define FIRST_SOURCE_PORT 40000
+
 /* Set by the benchmark before load. */
 const volatile __u32 flow_count = MAX_FLOWS;
 const volatile __u8 flow_macs[MAX_FLOWS][ETH_ALEN];
 const volatile __u16 flow_vlans[MAX_FLOWS];
 const volatile __u8 source_mac[ETH_ALEN];
+/* More than 1: each frame of a flow also takes the next of this many UDP
+ * source ports (IP flows for VMMQ's flow hash); its UDP checksum is then
+ * wrong, which no receiver here checks. */
+const volatile __u32 source_ports = 1;
 
 /* One generator thread pinned to one CPU writes these. */
 __u32 next_flow;
+__u32 next_port;
 __u64 frames_sent;
 
 SEC("xdp")
@@ -60,6 +69,16 @@ int gen_tx(struct xdp_md *ctx)
 	header->tpid = bpf_htons(ETH_P_8021Q);
 	header->tci = bpf_htons(flow_vlans[flow]);
 	header->inner_type = bpf_htons(ETH_P_IP);
+	if (source_ports > 1) {
+		__be16 *sport = data + UDP_SOURCE_OFFSET;
+
+		if ((void *)(sport + 1) > data_end)
+			return XDP_ABORTED;
+		if (next_port >= source_ports)
+			next_port = 0;
+		*sport = bpf_htons(FIRST_SOURCE_PORT + next_port);
+		next_port++;
+	}
 	frames_sent++;
 	return XDP_TX;
 }

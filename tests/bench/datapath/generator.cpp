@@ -45,6 +45,7 @@ Result<void> Generator::configure_and_load() {
   skel_ = gen_tx__open();
   if (!skel_) return fail_errno(errno, "opening the generator's BPF object");
   skel_->rodata->flow_count = static_cast<std::uint32_t>(config_.flows.size());
+  skel_->rodata->source_ports = config_.source_ports;
   for (std::size_t i = 0; i < config_.flows.size(); ++i) {
     const auto& mac = config_.flows[i].mac.bytes();
     std::copy(mac.begin(), mac.end(), skel_->rodata->flow_macs[i]);

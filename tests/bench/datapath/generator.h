@@ -28,6 +28,7 @@ struct GeneratorConfig {
   std::vector<Flow> flows;  // at most 8, rotated frame by frame
   MacAddress source;
   std::chrono::seconds max_run{120};  // a run ends by itself after this
+  unsigned source_ports = 1;  // UDP source ports rotated frame by frame: IP flows for VMMQ
 };
 
 class Generator {

@@ -1,7 +1,8 @@
 // vmq-bench-datapath: vmq's data path next to its yardsticks, measured side
 // by side in interleaved rounds on this machine (classified receive vs one
 // raw AF_XDP socket, delivery into VMs vs the Linux bridge, vmqd's memory,
-// skewed delivery with vmqd's rebalancer off vs on).
+// skewed delivery with vmqd's rebalancer off vs on, one VM with 1 vs 2
+// sub-queues).
 // A benchmark, not a test: never registered with ctest. deploy/bench.sh
 // builds the namespaces it needs and runs it.
 #include <sys/utsname.h>
@@ -20,6 +21,7 @@
 #include "memory_case.h"
 #include "options.h"
 #include "rebalance_case.h"
+#include "subqueues_case.h"
 #include "receive_case.h"
 #include "report.h"
 #include "support/privileges.h"
@@ -100,7 +102,8 @@ int run(const vmq::bench::Options& options) {
   const std::pair<const char*, CaseRunner> cases[] = {{"receive", vmq::bench::run_receive_case},
                                                       {"delivery", vmq::bench::run_delivery_case},
                                                       {"memory", vmq::bench::run_memory_case},
-                                                      {"rebalance", vmq::bench::run_rebalance_case}};
+                                                      {"rebalance", vmq::bench::run_rebalance_case},
+                                                      {"subqueues", vmq::bench::run_subqueues_case}};
   for (const auto& [name, runner] : cases) {
     if (!vmq::bench::wants_case(options, name)) continue;
     vmq::Result<nlohmann::json> result;

@@ -37,11 +37,12 @@ std::variant<Options, int> parse_options(int argc, char** argv) {
       "  memory:   vmqd's resident memory with 1, 64 and 512 queues\n"
       "  rebalance: skewed load into the delivery lab's VMs, every queue starting on the generator's CPU:\n"
       "             vmqd's rebalancer (Dynamic VMQ) off vs on (not in the default list)\n"
+      "  subqueues: one VM's many flows through 1 vs 2 sub-queues (VMMQ) (not in the default list)\n"
       "Needs root and the namespaces deploy/bench.sh creates; run it through deploy/bench.sh.",
       "vmq-bench-datapath"};
-  app.add_option("--cases", o.cases, "receive, delivery, memory, rebalance (default: the first three)")
+  app.add_option("--cases", o.cases, "receive, delivery, memory, rebalance, subqueues (default: the first three)")
       ->delimiter(',')
-      ->check(CLI::IsMember({"receive", "delivery", "memory", "rebalance"}));
+      ->check(CLI::IsMember({"receive", "delivery", "memory", "rebalance", "subqueues"}));
   app.add_option("--rounds", o.rounds, "interleaved rounds of the receive, delivery and rebalance cases")
       ->check(CLI::Range(1u, 20u));
   app.add_option("--warmup", o.warmup_seconds, "seconds of traffic before a window")->check(CLI::Range(0.2, 10.0));

@@ -154,6 +154,18 @@ json summarize_rebalance(const json& rebalance) {
   return summary;
 }
 
+json summarize_subqueues(const json& subqueues) {
+  const json& rounds = subqueues.at("rounds");
+  json summary = {{"mpps", json::object()}, {"offered_mpps", json::object()}};
+  for (const std::string id : {"one", "two"}) {
+    summary["mpps"][id] = spread_json(per_round(rounds, id, "mpps"));
+    summary["offered_mpps"][id] = median(per_round(rounds, id, "offered_mpps"));
+  }
+  summary["ratios"] = {
+      {"two_over_one", spread_json(ratios(per_round(rounds, "two", "mpps"), per_round(rounds, "one", "mpps")))}};
+  return summary;
+}
+
 std::string verdict(const json& ratio) { return ratio.at("met").get<bool>() ? "**met**" : "**missed**"; }
 
 std::string rounds_text(const json& values, const char* format) {
@@ -310,9 +322,44 @@ std::string rebalance_markdown(const json& rebalance, const json& document) {
                                                    : fmt::format("not settled ({:.1f} s)",
                                                                  p.at("settle_seconds").get<double>()),
                        busy_cell(p.at("busy_off")), busy_cell(p.at("busy_on")));
-  out += "\nNot measured: one VM's Mpps with 1 vs 2 sub-queues (the other half of the issue's benchmark). Spreading "
-         "one VM's flows over sub-queues on several CPUs (VMMQ) is not implemented: a VM is one queue, on one CPU at "
-         "a time (docs/rebalancing.md, \"Not yet\").\n";
+  return out;
+}
+
+std::string subqueues_markdown(const json& subqueues, const json& document) {
+  const json& s = subqueues.at("summary");
+  std::string out = "### 5. VMMQ: one VM through 1 vs 2 sub-queues (Mpps at the VM's eth0)\n\n";
+  out += fmt::format(
+      "{}. The generator (CPU {}, with the receive softirq) sends the delivery case's frames to vm1 only, its UDP "
+      "source port rotated over {} values: {} IP flows for the classifier's flow hash. The VM's port has 2 queues. "
+      "Queue deleted between paths; the order alternates per round.\n\n",
+      document.value("cpu_model", std::string("unknown CPU")), subqueues.at("generator_cpu").get<unsigned>(),
+      subqueues.at("source_ports").get<unsigned>(), subqueues.at("source_ports").get<unsigned>());
+  out += "| path | median Mpps | min | max | per round | offered Mpps |\n|---|---:|---:|---:|---|---:|\n";
+  for (const std::string id : {"one", "two"}) {
+    const json& m = s.at("mpps").at(id);
+    out += fmt::format("| {} | {:.3f} | {:.3f} | {:.3f} | {} | {:.3f} |\n",
+                       subqueues.at("cases").at(id).at("label").get<std::string>(), m.at("median").get<double>(),
+                       m.at("min").get<double>(), m.at("max").get<double>(), rounds_text(m.at("per_round"), "{:.3f}"),
+                       s.at("offered_mpps").at(id).get<double>());
+  }
+  const json& r = s.at("ratios").at("two_over_one");
+  out += "\n| ratio (computed per round) | median | min | max | per round |\n|---|---:|---:|---:|---|\n";
+  out += fmt::format("| 2 sub-queues / 1 | {:.3f} | {:.3f} | {:.3f} | {} |\n", r.at("median").get<double>(),
+                     r.at("min").get<double>(), r.at("max").get<double>(), rounds_text(r.at("per_round"), "{:.3f}"));
+  out += "\nFrames each sub-queue took in the window, and the CPUs' busy shares (vmqd's last round):\n\n"
+         "| round | path | received by sub-queue | busy |\n|---:|---|---|---|\n";
+  unsigned n = 0;
+  for (const auto& round : subqueues.at("rounds")) {
+    ++n;
+    for (const std::string id : {"one", "two"}) {
+      const json& c = round.at("cases").at(id);
+      std::string shares;
+      for (const auto& q : c.at("sub_queues"))
+        shares += fmt::format("{}CPU {}: {}", shares.empty() ? "" : ", ", q.at("cpu").get<unsigned>(),
+                              q.at("received").get<std::uint64_t>());
+      out += fmt::format("| {} | {} | {} | {} |\n", n, id, shares, busy_cell(c.at("cpus_at_window_end")));
+    }
+  }
   return out;
 }
 
@@ -350,6 +397,7 @@ void summarize(json& document) {
   if (document.contains("delivery")) document["delivery"]["summary"] = summarize_delivery(document["delivery"]);
   if (document.contains("memory")) document["memory"]["summary"] = summarize_memory(document["memory"]);
   if (document.contains("rebalance")) document["rebalance"]["summary"] = summarize_rebalance(document["rebalance"]);
+  if (document.contains("subqueues")) document["subqueues"]["summary"] = summarize_subqueues(document["subqueues"]);
 }
 
 std::string to_markdown(const json& document) {
@@ -366,6 +414,7 @@ std::string to_markdown(const json& document) {
   if (document.contains("delivery")) out += delivery_markdown(document.at("delivery")) + "\n";
   if (document.contains("memory")) out += memory_markdown(document.at("memory")) + "\n";
   if (document.contains("rebalance")) out += rebalance_markdown(document.at("rebalance"), document) + "\n";
+  if (document.contains("subqueues")) out += subqueues_markdown(document.at("subqueues"), document) + "\n";
   return out;
 }
 
