@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "alternating_rounds.h"
 #include "counter_difference.h"
 #include "delivery_case.h"
 #include "frames.h"
@@ -334,36 +335,29 @@ std::string busy_text(const json& cpus) {
   return out;
 }
 
+void print_round(unsigned r, const std::string& path, const json& figures) {
+  std::string where;
+  for (const auto& [vm, cpu] : figures.at("cpu_of").items()) where += fmt::format(" {}:{}", vm, cpu.get<unsigned>());
+  std::cerr << fmt::format("rebalance round {}: {:<3} {:.3f} Mpps into the VMs (offered {:.3f}); {} moves, "
+                           "settled {} after {:.1f} s; CPU of each queue:{}; {}\n",
+                           r + 1, path, figures.at("mpps").get<double>(), figures.at("offered_mpps").get<double>(),
+                           figures.at("moves").get<std::uint64_t>(), figures.at("settled").get<bool>() ? "yes" : "NO",
+                           figures.at("settle_seconds").get<double>(), where,
+                           busy_text(figures.at("cpus_at_window_end")));
+}
+
 }  // namespace
 
 Result<json> run_rebalance_case(const Options& options) {
   auto lab = set_up(options);
   if (!lab) return std::unexpected(lab.error());
-  json rounds = json::array();
-  for (unsigned r = 0; r < options.rounds; ++r) {
-    json round = {{"order", json::array()}, {"cases", json::object()}};
-    const std::vector<std::string> order =
-        r % 2 == 0 ? std::vector<std::string>{"off", "on"} : std::vector<std::string>{"on", "off"};
-    for (const auto& path : order) {
-      auto figures = measure_path(*lab, options, path == "on");
-      if (!figures)
-        return fail(figures.error().code,
-                    fmt::format("rebalance case {}, round {}: {}", path, r + 1, figures.error().message));
-      std::string where;
-      for (const auto& [vm, cpu] : (*figures)["cpu_of"].items())
-        where += fmt::format(" {}:{}", vm, cpu.get<unsigned>());
-      std::cerr << fmt::format("rebalance round {}: {:<3} {:.3f} Mpps into the VMs (offered {:.3f}); {} moves, "
-                               "settled {} after {:.1f} s; CPU of each queue:{}; {}\n",
-                               r + 1, path, (*figures)["mpps"].get<double>(),
-                               (*figures)["offered_mpps"].get<double>(), (*figures)["moves"].get<std::uint64_t>(),
-                               (*figures)["settled"].get<bool>() ? "yes" : "NO",
-                               (*figures)["settle_seconds"].get<double>(), where,
-                               busy_text((*figures)["cpus_at_window_end"]));
-      round["order"].push_back(path);
-      round["cases"][path] = std::move(*figures);
-    }
-    rounds.push_back(std::move(round));
-  }
+  auto rounds = alternating_rounds("rebalance", options.rounds, "off", "on",
+                                   [&](const std::string& path, unsigned r) -> Result<json> {
+                                     auto figures = measure_path(*lab, options, path == "on");
+                                     if (figures) print_round(r, path, *figures);
+                                     return figures;
+                                   });
+  if (!rounds) return std::unexpected(rounds.error());
   auto stopped = lab->vmqd->stop();
   if (!stopped) return std::unexpected(stopped.error());
   json flows = json::array();
@@ -379,7 +373,7 @@ Result<json> run_rebalance_case(const Options& options) {
       {"rebalance", rebalance_settings(true)},
       {"settle_limit_seconds", kSettleLimitSeconds},
       {"stable_seconds", kStableSeconds},
-      {"rounds", rounds}};
+      {"rounds", std::move(*rounds)}};
 }
 
 }  // namespace vmq::bench

@@ -129,17 +129,26 @@ json summarize_memory(const json& memory) {
   return summary;
 }
 
-// Each round's "on" path: where the queues ended, the moves, the busy
-// shares beside those of the same round's "off" path.
-json summarize_rebalance(const json& rebalance) {
-  const json& rounds = rebalance.at("rounds");
-  json summary = {{"mpps", json::object()}, {"offered_mpps", json::object()}, {"placements", json::array()}};
-  for (const std::string id : {"off", "on"}) {
+// A case of two paths measured side by side: each path's Mpps over the
+// rounds, and `second` / `first` computed per round.
+json two_paths_summary(const json& rounds, const std::string& first, const std::string& second,
+                       const std::string& ratio_id) {
+  json summary = {{"mpps", json::object()}, {"offered_mpps", json::object()}};
+  for (const std::string& id : {first, second}) {
     summary["mpps"][id] = spread_json(per_round(rounds, id, "mpps"));
     summary["offered_mpps"][id] = median(per_round(rounds, id, "offered_mpps"));
   }
   summary["ratios"] = {
-      {"on_over_off", spread_json(ratios(per_round(rounds, "on", "mpps"), per_round(rounds, "off", "mpps")))}};
+      {ratio_id, spread_json(ratios(per_round(rounds, second, "mpps"), per_round(rounds, first, "mpps")))}};
+  return summary;
+}
+
+// Each round's "on" path: where the queues ended, the moves, the busy
+// shares beside those of the same round's "off" path.
+json summarize_rebalance(const json& rebalance) {
+  const json& rounds = rebalance.at("rounds");
+  json summary = two_paths_summary(rounds, "off", "on", "on_over_off");
+  summary["placements"] = json::array();
   for (const auto& round : rounds) {
     const json& on = round.at("cases").at("on");
     const json& off = round.at("cases").at("off");
@@ -155,15 +164,7 @@ json summarize_rebalance(const json& rebalance) {
 }
 
 json summarize_subqueues(const json& subqueues) {
-  const json& rounds = subqueues.at("rounds");
-  json summary = {{"mpps", json::object()}, {"offered_mpps", json::object()}};
-  for (const std::string id : {"one", "two"}) {
-    summary["mpps"][id] = spread_json(per_round(rounds, id, "mpps"));
-    summary["offered_mpps"][id] = median(per_round(rounds, id, "offered_mpps"));
-  }
-  summary["ratios"] = {
-      {"two_over_one", spread_json(ratios(per_round(rounds, "two", "mpps"), per_round(rounds, "one", "mpps")))}};
-  return summary;
+  return two_paths_summary(subqueues.at("rounds"), "one", "two", "two_over_one");
 }
 
 std::string verdict(const json& ratio) { return ratio.at("met").get<bool>() ? "**met**" : "**missed**"; }
@@ -174,6 +175,25 @@ std::string rounds_text(const json& values, const char* format) {
     if (!out.empty()) out += ' ';
     out += fmt::format(fmt::runtime(format), v.get<double>());
   }
+  return out;
+}
+
+// A two-path case's tables: each path's Mpps, then `second` / `first` per round.
+std::string two_paths_markdown(const json& results, const std::string& first, const std::string& second,
+                               const std::string& ratio_id, const std::string& ratio_label) {
+  const json& s = results.at("summary");
+  std::string out = "| path | median Mpps | min | max | per round | offered Mpps |\n|---|---:|---:|---:|---|---:|\n";
+  for (const std::string& id : {first, second}) {
+    const json& m = s.at("mpps").at(id);
+    out += fmt::format("| {} | {:.3f} | {:.3f} | {:.3f} | {} | {:.3f} |\n",
+                       results.at("cases").at(id).at("label").get<std::string>(), m.at("median").get<double>(),
+                       m.at("min").get<double>(), m.at("max").get<double>(), rounds_text(m.at("per_round"), "{:.3f}"),
+                       s.at("offered_mpps").at(id).get<double>());
+  }
+  const json& r = s.at("ratios").at(ratio_id);
+  out += "\n| ratio (computed per round) | median | min | max | per round |\n|---|---:|---:|---:|---|\n";
+  out += fmt::format("| {} | {:.3f} | {:.3f} | {:.3f} | {} |\n", ratio_label, r.at("median").get<double>(),
+                     r.at("min").get<double>(), r.at("max").get<double>(), rounds_text(r.at("per_round"), "{:.3f}"));
   return out;
 }
 
@@ -298,18 +318,7 @@ std::string rebalance_markdown(const json& rebalance, const json& document) {
       settings.at("high").get<double>(), settings.at("low").get<double>(), settings.at("sustain").get<unsigned>(),
       settings.at("cooldown").get<unsigned>(), rebalance.at("settle_limit_seconds").get<double>(),
       rebalance.at("stable_seconds").get<double>(), rebalance.at("stable_seconds").get<double>());
-  out += "| path | median Mpps | min | max | per round | offered Mpps |\n|---|---:|---:|---:|---|---:|\n";
-  for (const std::string id : {"off", "on"}) {
-    const json& m = s.at("mpps").at(id);
-    out += fmt::format("| {} | {:.3f} | {:.3f} | {:.3f} | {} | {:.3f} |\n",
-                       rebalance.at("cases").at(id).at("label").get<std::string>(), m.at("median").get<double>(),
-                       m.at("min").get<double>(), m.at("max").get<double>(), rounds_text(m.at("per_round"), "{:.3f}"),
-                       s.at("offered_mpps").at(id).get<double>());
-  }
-  const json& r = s.at("ratios").at("on_over_off");
-  out += "\n| ratio (computed per round) | median | min | max | per round |\n|---|---:|---:|---:|---|\n";
-  out += fmt::format("| rebalancer on / off | {:.3f} | {:.3f} | {:.3f} | {} |\n", r.at("median").get<double>(),
-                     r.at("min").get<double>(), r.at("max").get<double>(), rounds_text(r.at("per_round"), "{:.3f}"));
+  out += two_paths_markdown(rebalance, "off", "on", "on_over_off", "rebalancer on / off");
   out += "\nPlacement after rebalancing, and the CPUs' busy shares as vmqd measured them (its last round at the end "
          "of each window):\n\n";
   out += "| round | queues per CPU (on) | moves (in the window) | settled after | busy, off | busy, on |\n"
@@ -326,7 +335,6 @@ std::string rebalance_markdown(const json& rebalance, const json& document) {
 }
 
 std::string subqueues_markdown(const json& subqueues, const json& document) {
-  const json& s = subqueues.at("summary");
   std::string out = "### 5. VMMQ: one VM through 1 vs 2 sub-queues (Mpps at the VM's eth0)\n\n";
   out += fmt::format(
       "{}. The generator (CPU {}, with the receive softirq) sends the delivery case's frames to vm1 only, its UDP "
@@ -334,18 +342,7 @@ std::string subqueues_markdown(const json& subqueues, const json& document) {
       "Queue deleted between paths; the order alternates per round.\n\n",
       document.value("cpu_model", std::string("unknown CPU")), subqueues.at("generator_cpu").get<unsigned>(),
       subqueues.at("source_ports").get<unsigned>(), subqueues.at("source_ports").get<unsigned>());
-  out += "| path | median Mpps | min | max | per round | offered Mpps |\n|---|---:|---:|---:|---|---:|\n";
-  for (const std::string id : {"one", "two"}) {
-    const json& m = s.at("mpps").at(id);
-    out += fmt::format("| {} | {:.3f} | {:.3f} | {:.3f} | {} | {:.3f} |\n",
-                       subqueues.at("cases").at(id).at("label").get<std::string>(), m.at("median").get<double>(),
-                       m.at("min").get<double>(), m.at("max").get<double>(), rounds_text(m.at("per_round"), "{:.3f}"),
-                       s.at("offered_mpps").at(id).get<double>());
-  }
-  const json& r = s.at("ratios").at("two_over_one");
-  out += "\n| ratio (computed per round) | median | min | max | per round |\n|---|---:|---:|---:|---|\n";
-  out += fmt::format("| 2 sub-queues / 1 | {:.3f} | {:.3f} | {:.3f} | {} |\n", r.at("median").get<double>(),
-                     r.at("min").get<double>(), r.at("max").get<double>(), rounds_text(r.at("per_round"), "{:.3f}"));
+  out += two_paths_markdown(subqueues, "one", "two", "two_over_one", "2 sub-queues / 1");
   out += "\nFrames each sub-queue took in the window, and the CPUs' busy shares (vmqd's last round):\n\n"
          "| round | path | received by sub-queue | busy |\n|---:|---|---|---|\n";
   unsigned n = 0;

@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-#include "counter_difference.h"
+#include "alternating_rounds.h"
 #include "frames.h"
 #include "generator.h"
 #include "lab_vms.h"
@@ -132,33 +132,27 @@ Result<json> measure_path(SubQueueLab& lab, const Options& options, const std::s
               {"cpus_at_window_end", cpus}};
 }
 
+void print_round(unsigned r, const std::string& path, const json& figures) {
+  std::string shares;
+  for (const auto& s : figures.at("sub_queues"))
+    shares += fmt::format(" CPU {}: {}", s.at("cpu").get<unsigned>(), s.at("received").get<std::uint64_t>());
+  std::cerr << fmt::format("subqueues round {}: {:<3} {:.3f} Mpps into the VM (offered {:.3f}); received by{}\n",
+                           r + 1, path, figures.at("mpps").get<double>(), figures.at("offered_mpps").get<double>(),
+                           shares);
+}
+
 }  // namespace
 
 Result<json> run_subqueues_case(const Options& options) {
   auto lab = set_up(options);
   if (!lab) return std::unexpected(lab.error());
-  json rounds = json::array();
-  for (unsigned r = 0; r < options.rounds; ++r) {
-    json round = {{"order", json::array()}, {"cases", json::object()}};
-    const std::vector<std::string> order =
-        r % 2 == 0 ? std::vector<std::string>{"one", "two"} : std::vector<std::string>{"two", "one"};
-    for (const auto& path : order) {
-      auto figures = measure_path(*lab, options, path);
-      if (!figures)
-        return fail(figures.error().code,
-                    fmt::format("subqueues case {}, round {}: {}", path, r + 1, figures.error().message));
-      std::string shares;
-      for (const auto& s : (*figures)["sub_queues"])
-        shares += fmt::format(" CPU {}: {}", s.at("cpu").get<unsigned>(), s.at("received").get<std::uint64_t>());
-      std::cerr << fmt::format("subqueues round {}: {:<3} {:.3f} Mpps into the VM (offered {:.3f}); received by"
-                               "{}\n",
-                               r + 1, path, (*figures)["mpps"].get<double>(), (*figures)["offered_mpps"].get<double>(),
-                               shares);
-      round["order"].push_back(path);
-      round["cases"][path] = std::move(*figures);
-    }
-    rounds.push_back(std::move(round));
-  }
+  auto rounds = alternating_rounds("subqueues", options.rounds, "one", "two",
+                                   [&](const std::string& path, unsigned r) -> Result<json> {
+                                     auto figures = measure_path(*lab, options, path);
+                                     if (figures) print_round(r, path, *figures);
+                                     return figures;
+                                   });
+  if (!rounds) return std::unexpected(rounds.error());
   auto stopped = lab->vmqd->stop();
   if (!stopped) return std::unexpected(stopped.error());
   return json{{"cases",
@@ -167,7 +161,7 @@ Result<json> run_subqueues_case(const Options& options) {
                                                options.consumer_cpu)}}}}},
               {"source_ports", kSourcePorts},
               {"generator_cpu", options.generator_cpu},
-              {"rounds", rounds}};
+              {"rounds", std::move(*rounds)}};
 }
 
 }  // namespace vmq::bench
