@@ -103,10 +103,11 @@ void BpfDataplane::disconnect(QueueRuntime& q) {
 void BpfDataplane::abandon_start(QueueRuntime& q) {
   for (unsigned i = 0; i < q.sub_queues.size(); ++i) {
     SubQueue& sub = q.sub_queues[i];
-    if (sub.pending == SubQueue::Pending::start || sub.outcome.value_or(Result<void>{}))
+    const bool started = sub.outcome && sub.outcome->has_value();
+    if (sub.pending == SubQueue::Pending::start || started)
       workers_.retire(worker_key(q.spec.id, i), std::move(sub.path), sub.cpu);
   }
-  q.sub_queues.clear();  // the others no worker ever served
+  q.sub_queues.clear();  // the others no worker ever served: they close here
 }
 
 Result<void> BpfDataplane::publish_queue_state(const QueueSpec& spec, QueueState state) {

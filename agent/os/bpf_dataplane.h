@@ -77,8 +77,9 @@ class BpfDataplane final : public Dataplane {
   Result<UplinkRuntime*> find_uplink(std::string_view name) const;
   static QueueId worker_key(QueueId queue, unsigned sub_queue) { return queue * kMaxSubQueues + sub_queue; }
   void disconnect(QueueRuntime& q);
-  // Undoes a start that failed part-way: the sub-queues a worker was given
-  // are retired, the rest closed.
+  // Undoes a start that failed part-way: the sub-queues a worker may hold
+  // (their add posted and unanswered, or answered with success) are retired,
+  // the rest (never added, or refused by their worker) closed.
   void abandon_start(QueueRuntime& q);
 
   LogSink log_;
