@@ -18,9 +18,14 @@ Result<std::vector<VmEnd>> open_lab_vms(const std::string& lab, const std::vecto
 std::string queue_name(const VmEnd& vm) { return "bench-" + vm.name; }
 
 Result<void> add_vm_queue(Vmqd& vmqd, const VmEnd& vm, unsigned cpu) {
-  auto ok = vmqd.ctl({"queue", "add", queue_name(vm), "--uplink", kLabUplink, "--port", vm.port, "--mac",
-                      vm.flow.mac.to_string(), "--vlan", std::to_string(vm.flow.vlan), "--cpu", std::to_string(cpu),
-                      "--vm", vm.name});
+  return add_vm_queue(vmqd, vm, {"--cpu", std::to_string(cpu)});
+}
+
+Result<void> add_vm_queue(Vmqd& vmqd, const VmEnd& vm, const std::vector<std::string>& placement) {
+  std::vector<std::string> args{"queue", "add", queue_name(vm), "--uplink", kLabUplink, "--port", vm.port, "--mac",
+                                vm.flow.mac.to_string(), "--vlan", std::to_string(vm.flow.vlan), "--vm", vm.name};
+  args.insert(args.end(), placement.begin(), placement.end());
+  auto ok = vmqd.ctl(args);
   if (!ok) return std::unexpected(ok.error());
   return {};
 }

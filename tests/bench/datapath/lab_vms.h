@@ -30,5 +30,7 @@ std::string queue_name(const VmEnd& vm);
 
 // `vmqctl queue add` for the VM: its MAC and VLAN, its port, pinned on `cpu`.
 Result<void> add_vm_queue(Vmqd& vmqd, const VmEnd& vm, unsigned cpu);
+// The same with other placement options, e.g. {"--cpus", "0,1"}.
+Result<void> add_vm_queue(Vmqd& vmqd, const VmEnd& vm, const std::vector<std::string>& placement);
 
 }  // namespace vmq::bench

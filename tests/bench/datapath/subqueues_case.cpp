@@ -92,11 +92,8 @@ json sub_queue_shares(const json& start, const json& end) {
 
 Result<json> measure_path(SubQueueLab& lab, const Options& options, const std::string& path) {
   const VmEnd& vm = lab.vms.front();
-  std::vector<std::string> add{"queue", "add", queue_name(vm), "--uplink", kLabUplink, "--port", vm.port, "--mac",
-                               vm.flow.mac.to_string(), "--vlan", std::to_string(vm.flow.vlan), "--vm", vm.name};
-  for (auto& arg : placement_of(path, options)) add.push_back(std::move(arg));
-  auto added = lab.vmqd->ctl(add);
-  if (!added) return std::unexpected(added.error());
+  if (auto added = add_vm_queue(*lab.vmqd, vm, placement_of(path, options)); !added)
+    return std::unexpected(added.error());
   Snapshot start, end;
   json cpus;
   double seconds = 0;
