@@ -86,6 +86,7 @@ std::string queue_detail_text(const api::Queue& q) {
       {"vm", q.settings.vm},
       {"uplink", q.settings.uplink},
       {"port", q.settings.port},
+      {"port kind", std::string(to_string(q.settings.port_kind))},
       {"state", q.state},
       {"ndis state", q.ndis_state},
       {"paused by operator", yes_no(q.settings.paused_by_operator)},

@@ -9,6 +9,8 @@ packages=(
   libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev
   libboost-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libfmt-dev libsystemd-dev
   libxml2-dev
+  # vhost-user ports: DPDK's rte_vhost
+  libdpdk-dev
   googletest libgtest-dev
   # the fuzz targets (deploy/fuzz.sh): libFuzzer, and a clang whose C++23 has std::expected
   clang-19 libclang-rt-19-dev
@@ -23,6 +25,9 @@ packages=(
   # the package test (tests/integration/test_package.py): dpkg-buildpackage, lintian;
   # the sandbox test (test_sandbox.py) loads the unit's syscall filter with python3-seccomp
   dpkg-dev debhelper lintian python3-seccomp
+  # the vhost-user test (tests/integration/test_vhost_user.py): a real virtio driver as the
+  # guest, dpdk-testpmd with DPDK's virtio-user PMD
+  dpdk-dev
   # the metrics test (tests/integration/test_metrics.py) scrapes vmqd with its own Prometheus
   prometheus
 )

@@ -18,4 +18,11 @@ std::expected<VlanMode, ValueProblem> Codec<VlanMode>::decode(const json& j) {
   return *mode;
 }
 
+std::expected<PortKind, ValueProblem> Codec<PortKind>::decode(const json& j) {
+  if (!j.is_string()) return std::unexpected(ValueProblem{true, "a string"});
+  auto kind = parse_port_kind(j.get<std::string>());
+  if (!kind) return std::unexpected(ValueProblem{false, kind.error().message});
+  return *kind;
+}
+
 }  // namespace vmq::api

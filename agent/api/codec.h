@@ -49,6 +49,7 @@
 #include "api/json_path.h"
 #include "base/error.h"
 #include "base/mac_address.h"
+#include "base/port_kind.h"
 #include "base/vlan_mode.h"
 
 namespace vmq::api {
@@ -88,6 +89,12 @@ template <>
 struct Codec<VlanMode> {
   static json encode(VlanMode mode) { return std::string(to_string(mode)); }
   static std::expected<VlanMode, ValueProblem> decode(const json& j);
+};
+
+template <>
+struct Codec<PortKind> {
+  static json encode(PortKind kind) { return std::string(to_string(kind)); }
+  static std::expected<PortKind, ValueProblem> decode(const json& j);
 };
 
 // Visits a record's fields to learn its keys (a request refuses others).

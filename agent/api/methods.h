@@ -59,12 +59,15 @@ struct QueueAddParams {
   // listed; neither with `cpu`.
   std::optional<std::uint32_t> sub_queues{};
   std::optional<std::vector<std::uint32_t>> sub_queue_cpus{};
+  // What `port` names: a netdev (none: netdev) or a vhost-user socket's path.
+  std::optional<PortKind> port_kind{};
 
   template <typename V, typename Self>
   static void fields(V& v, Self& self) {
     v("name", self.name);
     v("uplink", self.uplink);
     v("port", self.port);
+    v.omittable("port_kind", self.port_kind);
     v.omittable("vm", self.vm);
     v.omittable("cpu", self.cpu, Limit{kCpuMax});
     v.omittable("sub_queues", self.sub_queues);

@@ -52,6 +52,7 @@ struct QueueSettings {
   std::uint32_t frames = 0;
   VlanMode vlan_mode = VlanMode::trunk;
   bool paused_by_operator = false;
+  PortKind port_kind = PortKind::netdev;  // absent (files before vhost-user): netdev
 
   bool operator==(const QueueSettings&) const = default;
 
@@ -64,6 +65,7 @@ struct QueueSettings {
     v("frames", self.frames);
     v("vlan_mode", self.vlan_mode);
     v("paused_by_operator", self.paused_by_operator);
+    v.omittable("port_kind", self.port_kind);
   }
 };
 

@@ -45,4 +45,26 @@ Result<void> check_ifname(std::string_view name, std::string_view what) {
   return {};
 }
 
+Result<void> check_socket_path(std::string_view path) {
+  auto invalid = [&](std::string_view why) {
+    return fail(Errc::invalid_argument, fmt::format("invalid vhost-user socket path '{}': {}", path, why));
+  };
+  if (path.empty() || path.front() != '/') return invalid("must be an absolute path");
+  if (path.size() > 107) return invalid("longer than a Unix socket address allows (107 bytes)");
+  if (path.back() == '/') return invalid("names a directory");
+  if (!std::ranges::all_of(path, [](char c) { return c >= 0x21 && c < 0x7f; }))
+    return invalid("only printable ASCII characters without spaces are allowed");
+  for (std::size_t start = 1; start <= path.size();) {
+    const std::size_t end = std::min(path.find('/', start), path.size());
+    const std::string_view part = path.substr(start, end - start);
+    if (part.empty() || part == "." || part == "..") return invalid("has an empty, '.' or '..' component");
+    start = end + 1;
+  }
+  return {};
+}
+
+Result<void> check_port_name(PortKind kind, std::string_view port) {
+  return kind == PortKind::vhost_user ? check_socket_path(port) : check_ifname(port, "port");
+}
+
 }  // namespace vmq

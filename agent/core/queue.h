@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "base/port_kind.h"
 #include "core/filter.h"
 #include "core/queue_state.h"
 
@@ -22,7 +23,7 @@ struct QueueParams {
   std::string name;
   std::string vm;
   std::string uplink;
-  std::string port;
+  std::string port;  // a netdev's name, or a vhost-user socket's path (port_kind)
   std::optional<unsigned> cpu;          // pins the queue there; none: the least loaded allowed CPU, and
                                         // the rebalancer may move it
   std::optional<std::uint32_t> frames;  // hint; none: the configured default
@@ -32,6 +33,7 @@ struct QueueParams {
   // or a count (the least loaded CPUs); never with `cpu`.
   std::vector<unsigned> sub_queue_cpus{};
   unsigned sub_queues = 1;
+  PortKind port_kind = PortKind::netdev;
 };
 
 // Who moved a queue to another CPU.
@@ -63,6 +65,7 @@ struct Queue {
   // VMMQ: each sub-queue's CPU, [0] == cpu; empty for a queue of one. Such
   // a queue is pinned: its sub-queues stay on their CPUs.
   std::vector<unsigned> sub_queue_cpus{};
+  PortKind port_kind = PortKind::netdev;
 
   unsigned sub_queues() const { return sub_queue_cpus.empty() ? 1 : static_cast<unsigned>(sub_queue_cpus.size()); }
   std::vector<unsigned> cpus() const { return sub_queue_cpus.empty() ? std::vector<unsigned>{cpu} : sub_queue_cpus; }

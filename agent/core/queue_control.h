@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/port_kind.h"
 #include "core/error.h"
 #include "core/filter.h"
 #include "core/queue_state.h"
@@ -16,16 +17,11 @@
 
 namespace vmq {
 
-// What kind of device the VM's port is: how its frames reach the guest.
-enum class PortKind {
-  netdev,  // a network device (QEMU's tap, a veth): AF_XDP transmit on the uplink's UMEM
-};
-
 // What the dataplane needs to run one queue.
 struct QueueSpec {
   QueueId id = 0;
   std::string uplink;
-  std::string port;        // the VM's port netdev (QEMU's tap, a veth in tests)
+  std::string port;        // the VM's port: a netdev's name, or a vhost-user socket's path
   unsigned cpu = 0;        // the worker that serves the queue runs here
   std::uint32_t frames = 0;  // RX ring size and in-flight quota
   VlanMode vlan_mode = VlanMode::trunk;
@@ -63,7 +59,9 @@ class QueueControl {
 
   // The uplinks queues may be placed on.
   virtual std::vector<std::string> uplink_names() const = 0;
-  virtual Result<void> check_port(std::string_view port) const = 0;
+  // Whether a queue could deliver to this port: a netdev that exists, a
+  // vhost-user socket path vmqd may listen on.
+  virtual Result<void> check_port(PortKind kind, std::string_view port) const = 0;
 
   // start_queue, move_queue and stop_queue hand the queue to a worker thread
   // or take it from one, and return before the worker has answered: the

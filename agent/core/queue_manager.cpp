@@ -126,7 +126,7 @@ bool QueueManager::started(const Queue& q) const {
 }
 
 QueueSpec QueueManager::spec_of(const Queue& q) {
-  return QueueSpec{q.id, q.uplink, q.port, q.cpu, q.frames, q.vlan_mode, PortKind::netdev, q.sub_queue_cpus};
+  return QueueSpec{q.id, q.uplink, q.port, q.cpu, q.frames, q.vlan_mode, q.port_kind, q.sub_queue_cpus};
 }
 
 Result<void> QueueManager::publish(const Queue& q) {
@@ -179,7 +179,7 @@ Result<void> QueueManager::check_unique(const QueueParams& params) const {
 Result<QueueId> QueueManager::allocate(const QueueParams& params, std::optional<QueueId> id) {
   if (auto ok = check_queue_name(params.name); !ok) return std::unexpected(ok.error());
   if (auto ok = check_vm_name(params.vm); !ok) return std::unexpected(ok.error());
-  if (auto ok = check_ifname(params.port, "port"); !ok) return std::unexpected(ok.error());
+  if (auto ok = check_port_name(params.port_kind, params.port); !ok) return std::unexpected(ok.error());
   if (auto ok = check_ifname(params.uplink, "uplink"); !ok) return std::unexpected(ok.error());
   const auto uplinks = control_.uplink_names();
   if (std::ranges::find(uplinks, params.uplink) == uplinks.end()) {
@@ -191,7 +191,7 @@ Result<QueueId> QueueManager::allocate(const QueueParams& params, std::optional<
   if (params.port == params.uplink)
     return fail(Errc::invalid_argument, fmt::format("queue {}: the port cannot be the uplink", params.name));
   if (auto ok = check_unique(params); !ok) return std::unexpected(ok.error());
-  if (auto ok = control_.check_port(params.port); !ok)
+  if (auto ok = control_.check_port(params.port_kind, params.port); !ok)
     return fail(ok.error().code, fmt::format("queue {}: {}", params.name, ok.error().message));
   auto frames = frames_for(params.frames);
   if (!frames) return std::unexpected(frames.error());
@@ -199,6 +199,10 @@ Result<QueueId> QueueManager::allocate(const QueueParams& params, std::optional<
   if (!cpus) return fail(cpus.error().code, fmt::format("queue {}: {}", params.name, cpus.error().message));
   const unsigned cpu = cpus->front();
   const bool vmmq = cpus->size() > 1;
+  if (vmmq && params.port_kind == PortKind::vhost_user)
+    return fail(Errc::invalid_argument, fmt::format("queue {}: a vhost-user port takes one sub-queue (its first queue "
+                                               "pair); sub-queues need a multi-queue tap",
+                                               params.name));
 
   const std::optional<QueueId> new_id = queue_ids_.acquire(id);
   if (!new_id && id)
@@ -210,7 +214,7 @@ Result<QueueId> QueueManager::allocate(const QueueParams& params, std::optional<
   Queue& q = queues_[*new_id];
   q = Queue{*new_id, params.name, params.vm, params.uplink, params.port, cpu, params.cpu.has_value() || vmmq,
             *frames, params.vlan_mode, QueueState::undefined, false, {}, {}, std::nullopt,
-            vmmq ? std::move(*cpus) : std::vector<unsigned>{}};
+            vmmq ? std::move(*cpus) : std::vector<unsigned>{}, params.port_kind};
   auto ok = apply(q, QueueEvent::allocate);
   if (ok) ok = publish(q);
   if (!ok) {
@@ -415,7 +419,7 @@ Result<QueueId> QueueManager::restore(const Queue& saved, const std::vector<Filt
   const QueueParams params{saved.name,   saved.vm,        saved.uplink,
                            saved.port,   vmmq ? std::nullopt : std::optional<unsigned>{saved.cpu},
                            saved.frames, saved.vlan_mode, saved.sub_queue_cpus,
-                           1};
+                           1,            saved.port_kind};
   auto id = allocate(params, saved.id);
   if (!id) return id;
   queues_.at(*id).cpu_pinned = saved.cpu_pinned;

@@ -7,11 +7,12 @@
 #include "os/abi_conversions.h"
 #include "os/bpffs.h"
 #include "os/netdev.h"
+#include "os/socket_path.h"
 
 namespace vmq::os {
 
 Result<std::unique_ptr<BpfDataplane>> BpfDataplane::create(const DataplaneConfig& config, LogSink log) {
-  std::unique_ptr<BpfDataplane> dataplane(new BpfDataplane(std::move(log)));
+  std::unique_ptr<BpfDataplane> dataplane(new BpfDataplane(config.vhost_user_access, std::move(log)));
   auto mounted = ensure_bpffs();
   if (!mounted)
     dataplane->log_(LogLevel::warning, fmt::format("{}: libxdp's dispatcher cannot be used", mounted.error().message));
@@ -54,7 +55,8 @@ std::vector<UplinkInfo> BpfDataplane::uplinks() const {
   return out;
 }
 
-Result<void> BpfDataplane::check_port(std::string_view port) const {
+Result<void> BpfDataplane::check_port(PortKind kind, std::string_view port) const {
+  if (kind == PortKind::vhost_user) return check_listen_path(std::string(port));
   auto index = ifindex_of(std::string(port));
   if (!index) return fail(index.error().code, fmt::format("port {}: {}", port, index.error().message));
   return {};
@@ -72,7 +74,7 @@ Result<void> BpfDataplane::start_queue(const QueueSpec& spec) {
   QueueRuntime q{spec, *uplink, {}};
   const std::vector<unsigned> cpus = spec.cpus();
   for (unsigned i = 0; i < cpus.size(); ++i) {
-    auto path = VmQueuePath::open((*uplink)->umem(), spec, i);
+    auto path = VmQueuePath::open((*uplink)->umem(), spec, i, vhost_user_access_, log_);
     if (!path) return std::unexpected(path.error());  // the paths opened so far close
     q.sub_queues.push_back(SubQueue{std::move(*path), cpus[i], SubQueue::Pending::none, 0, std::nullopt});
   }

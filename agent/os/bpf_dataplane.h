@@ -27,6 +27,7 @@ struct DataplaneConfig {
   std::uint32_t max_queues = 64;  // VM queue ids 1..max_queues
   std::uint32_t max_filters = 1024;
   std::uint32_t max_sub_queues = 1;  // per queue (VMMQ)
+  vhost::SocketAccess vhost_user_access{};  // who may connect to a vhost-user port's socket
 };
 
 class BpfDataplane final : public Dataplane {
@@ -36,7 +37,7 @@ class BpfDataplane final : public Dataplane {
 
   std::vector<std::string> uplink_names() const override;
   std::vector<UplinkInfo> uplinks() const override;
-  Result<void> check_port(std::string_view port) const override;
+  Result<void> check_port(PortKind kind, std::string_view port) const override;
   Result<void> start_queue(const QueueSpec& spec) override;
   Result<void> publish_queue_state(const QueueSpec& spec, QueueState state) override;
   Result<void> install_filter(std::string_view uplink, const FilterMatch& match, QueueId queue,
@@ -73,7 +74,8 @@ class BpfDataplane final : public Dataplane {
     std::vector<SubQueue> sub_queues;
   };
 
-  explicit BpfDataplane(LogSink log) : log_(std::move(log)) {}
+  BpfDataplane(vhost::SocketAccess vhost_user_access, LogSink log)
+      : vhost_user_access_(std::move(vhost_user_access)), log_(std::move(log)) {}
   Result<UplinkRuntime*> find_uplink(std::string_view name) const;
   static QueueId worker_key(QueueId queue, unsigned sub_queue) { return queue * kMaxSubQueues + sub_queue; }
   void disconnect(QueueRuntime& q);
@@ -82,6 +84,7 @@ class BpfDataplane final : public Dataplane {
   // the rest (never added, or refused by their worker) closed.
   void abandon_start(QueueRuntime& q);
 
+  vhost::SocketAccess vhost_user_access_;
   LogSink log_;
   std::vector<std::unique_ptr<UplinkRuntime>> uplinks_;
   WorkerPool workers_;

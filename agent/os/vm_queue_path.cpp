@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "os/netdev_port.h"
+#include "vhost/vhost_user_port.h"
 #include "os/xsk_statistics.h"
 
 namespace vmq::os {
@@ -16,11 +17,11 @@ std::uint32_t ring_entries(const std::uint32_t* producer, const std::uint32_t* c
 
 }  // namespace
 
-Result<std::unique_ptr<VmQueuePath>> VmQueuePath::open(UplinkUmem& umem, const QueueSpec& spec,
-                                                       unsigned sub_queue) {
+Result<std::unique_ptr<VmQueuePath>> VmQueuePath::open(UplinkUmem& umem, const QueueSpec& spec, unsigned sub_queue,
+                                                       const vhost::SocketAccess& vhost_access, const LogSink& log) {
   std::unique_ptr<VmQueuePath> path(new VmQueuePath(umem, spec));
   if (auto ok = path->open_rx_sockets(spec); !ok) return std::unexpected(ok.error());
-  if (auto ok = path->open_port(spec, sub_queue); !ok) return std::unexpected(ok.error());
+  if (auto ok = path->open_port(spec, sub_queue, vhost_access, log); !ok) return std::unexpected(ok.error());
   return path;
 }
 
@@ -34,10 +35,19 @@ Result<void> VmQueuePath::open_rx_sockets(const QueueSpec& spec) {
   return {};
 }
 
-Result<void> VmQueuePath::open_port(const QueueSpec& spec, unsigned sub_queue) {
+Result<void> VmQueuePath::open_port(const QueueSpec& spec, unsigned sub_queue,
+                                    const vhost::SocketAccess& vhost_access, const LogSink& log) {
   switch (spec.port_kind) {
     case PortKind::netdev: {
       auto port = NetdevPort::open(umem_, spec.port, sub_queue, spec.frames);
+      if (!port) return std::unexpected(port.error());
+      port_ = std::move(*port);
+      return {};
+    }
+    case PortKind::vhost_user: {
+      if (sub_queue > 0)
+        return fail(Errc::invalid_argument, fmt::format("queue {}: a vhost-user port takes one sub-queue", spec.id));
+      auto port = vhost::open_vhost_user_port(umem_, spec.port, vhost_access, log);
       if (!port) return std::unexpected(port.error());
       port_ = std::move(*port);
       return {};

@@ -17,11 +17,13 @@
 #include <memory>
 #include <vector>
 
+#include "core/log.h"
 #include "core/queue_control.h"
 #include "os/serviced_queue.h"
 #include "os/uplink_umem.h"
 #include "os/vm_port.h"
 #include "os/xsk_rx_socket.h"
+#include "vhost/vhost_user_device.h"
 
 namespace vmq::os {
 
@@ -29,7 +31,10 @@ class VmQueuePath final : public ServicedQueue {
  public:
   // Sub-queue `sub_queue` of the queue (0 for a queue of one); it delivers
   // to the port's queue of that number. The port's kind is spec.port_kind.
-  static Result<std::unique_ptr<VmQueuePath>> open(UplinkUmem& umem, const QueueSpec& spec, unsigned sub_queue);
+  // A vhost-user port's socket gets `vhost_access`; `log` takes what the
+  // port has to say (a guest connecting, DPDK's messages).
+  static Result<std::unique_ptr<VmQueuePath>> open(UplinkUmem& umem, const QueueSpec& spec, unsigned sub_queue,
+                                                   const vhost::SocketAccess& vhost_access, const LogSink& log);
   // Gives every frame the queue still holds (RX rings, what its port holds)
   // back to the UMEM, then closes its sockets. No worker may serve it then.
   ~VmQueuePath() override;
@@ -61,7 +66,8 @@ class VmQueuePath final : public ServicedQueue {
 
   VmQueuePath(UplinkUmem& umem, const QueueSpec& spec) : umem_(umem), id_(spec.id), quota_(spec.frames) {}
   Result<void> open_rx_sockets(const QueueSpec& spec);
-  Result<void> open_port(const QueueSpec& spec, unsigned sub_queue);
+  Result<void> open_port(const QueueSpec& spec, unsigned sub_queue, const vhost::SocketAccess& vhost_access,
+                         const LogSink& log);
   unsigned forward_received(XskRxSocket& rx, std::vector<std::uint64_t>& returns);
   void reclaim();
 

@@ -12,7 +12,7 @@ FilterMatch match_of(const api::FilterRule& rule) {
 }
 
 api::QueueSettings settings_of(const Queue& q) {
-  return {q.name, q.vm, q.uplink, q.port, q.frames, q.vlan_mode, q.paused_by_operator};
+  return {q.name, q.vm, q.uplink, q.port, q.frames, q.vlan_mode, q.paused_by_operator, q.port_kind};
 }
 
 }  // namespace vmq::service

@@ -1,5 +1,6 @@
 #include "service/config.h"
 
+#include <charconv>
 #include <filesystem>
 #include <set>
 
@@ -83,7 +84,7 @@ struct Reader {
 const std::set<std::string_view> kKnownKeys = {
     "uplinks",   "cpus",        "max_queues",   "max_filters", "umem_frames_per_rxq", "queue_frames",
     "xdp_attach", "socket",     "socket_group", "state_dir",   "log_level",           "host_id",
-    "metrics_listen", "rebalance",
+    "metrics_listen", "rebalance", "vhost_user_socket_group", "vhost_user_socket_mode",
 };
 
 const std::set<std::string_view> kRebalanceKeys = {"enabled", "interval_ms", "high", "low", "sustain", "cooldown",
@@ -124,6 +125,17 @@ Result<LogLevel> parse_log_level(std::string_view text) {
               fmt::format("invalid log level '{}' (expected error, warning, notice, info or debug)", text));
 }
 
+Result<unsigned> parse_socket_mode(std::string_view text) {
+  unsigned mode = 0;
+  const auto [end, err] = std::from_chars(text.data(), text.data() + text.size(), mode, 8);
+  if (err != std::errc() || end != text.data() + text.size() || mode > 0777)
+    return fail(Errc::invalid_argument, fmt::format("'{}' is not an octal mode such as \"0660\"", text));
+  if ((mode & 0007) != 0)
+    return fail(Errc::invalid_argument,
+                fmt::format("'{}' lets every user connect; only the socket's owner and group may (such as \"0660\")", text));
+  return mode;
+}
+
 Result<AgentConfig> load_config(const std::string& path, bool required) {
   AgentConfig config;
   std::error_code ec;
@@ -146,7 +158,7 @@ Result<AgentConfig> load_config(const std::string& path, bool required) {
       return std::unexpected(key_error(path, key.str(), "unknown key (see deploy/vmqd.toml for the known ones)"));
   }
   const Reader r{table, path};
-  std::string cpus, log_level;
+  std::string cpus, log_level, vhost_mode;
   for (auto ok : {r.string_list("uplinks", config.uplinks), r.string("cpus", cpus),
                   r.uint("max_queues", config.max_queues, 1, VMQ_MAX_QUEUES_LIMIT - 1),
                   r.uint("max_filters", config.max_filters, 1, VMQ_MAX_FILTERS_LIMIT),
@@ -154,7 +166,9 @@ Result<AgentConfig> load_config(const std::string& path, bool required) {
                   r.uint("queue_frames", config.queue_frames, 64, 4096), r.string("xdp_attach", config.xdp_attach),
                   r.string("socket", config.socket_path), r.string("socket_group", config.socket_group),
                   r.string("state_dir", config.state_dir), r.string("log_level", log_level),
-                  r.string("host_id", config.host_id), r.string("metrics_listen", config.metrics_listen)}) {
+                  r.string("host_id", config.host_id), r.string("metrics_listen", config.metrics_listen),
+                  r.string("vhost_user_socket_group", config.vhost_user_socket_group),
+                  r.string("vhost_user_socket_mode", vhost_mode)}) {
     if (!ok) return std::unexpected(ok.error());
   }
   if (auto ok = read_rebalance(table, path, config.rebalance); !ok) return std::unexpected(ok.error());
@@ -167,6 +181,11 @@ Result<AgentConfig> load_config(const std::string& path, bool required) {
     auto level = parse_log_level(log_level);
     if (!level) return std::unexpected(key_error(path, "log_level", level.error().message));
     config.log_level = *level;
+  }
+  if (!vhost_mode.empty()) {
+    auto mode = parse_socket_mode(vhost_mode);
+    if (!mode) return std::unexpected(key_error(path, "vhost_user_socket_mode", mode.error().message));
+    config.vhost_user_socket_mode = *mode;
   }
   if (auto ok = validate(config); !ok) return fail(ok.error().code, fmt::format("{}: {}", path, ok.error().message));
   return config;

@@ -39,11 +39,17 @@ struct AgentConfig {
   LogLevel log_level = LogLevel::info;
   std::string host_id;  // names this host in migration documents; default: the host name
   std::string metrics_listen;  // "ADDRESS:PORT" serving /metrics; empty: off
+  // Who may connect to a vhost-user port's socket (QEMU's user: under
+  // libvirt, its group); the owner is vmqd's user.
+  std::string vhost_user_socket_group;  // empty: vmqd's group
+  unsigned vhost_user_socket_mode = 0660;
   RebalanceConfig rebalance;
 };
 
 // Reads `path` over the defaults. A missing file is an error only when
 // `required` (the operator named it).
+// An octal file mode for a socket ("0660"); refuses modes that let other users connect.
+Result<unsigned> parse_socket_mode(std::string_view text);
 Result<AgentConfig> load_config(const std::string& path, bool required);
 // Checks values that do not depend on the file format (flags included).
 Result<void> validate(const AgentConfig& config);

@@ -193,6 +193,7 @@ boost::asio::awaitable<Result<api::Queue>> ControlApi::queue_add(const api::Queu
   q.name = p.name;
   q.uplink = p.uplink;
   q.port = p.port;
+  q.port_kind = p.port_kind.value_or(PortKind::netdev);
   q.vm = p.vm.value_or("");
   q.cpu = p.cpu;
   q.frames = p.frames;
@@ -447,7 +448,8 @@ boost::asio::awaitable<Result<api::MigrateRestoreReply>> ControlApi::restore_fro
   const std::vector<FilterMatch> filters = matches_of(doc->queue.filters);
 
   QueueParams q{settings.name, settings.vm, p.uplink.value_or(settings.uplink), p.port.value_or(settings.port),
-                std::nullopt, settings.frames, settings.vlan_mode, {}, doc->queue.cpu_policy.sub_queues.value_or(1)};
+                std::nullopt, settings.frames, settings.vlan_mode, {}, doc->queue.cpu_policy.sub_queues.value_or(1),
+                settings.port_kind};
   api::CpuChoice cpu_choice = api::CpuChoice::automatic;
   if (q.sub_queues > 1) {
     // Each sub-queue on a CPU of this host's: placed here, never the source's numbers.

@@ -106,7 +106,8 @@ Result<void> Daemon::open() {
   // A queue's sub-queues are each on an allowed CPU of their own.
   const auto max_sub_queues = static_cast<std::uint32_t>(std::min<std::size_t>(placement.cpus().size(), kMaxSubQueues));
   os::DataplaneConfig dataplane_config{config_.uplinks,    config_.umem_frames_per_rxq, *attach_policy,
-                                       config_.max_queues, config_.max_filters,         max_sub_queues};
+                                       config_.max_queues, config_.max_filters,         max_sub_queues,
+                                       vhost::SocketAccess{config_.vhost_user_socket_mode, config_.vhost_user_socket_group}};
   auto dataplane = os::BpfDataplane::create(dataplane_config, log);
   if (!dataplane) return std::unexpected(dataplane.error());
   dataplane_ = std::move(*dataplane);

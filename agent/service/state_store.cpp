@@ -53,6 +53,7 @@ SavedQueue saved(const api::StoredQueue& stored) {
     q.sub_queue_cpus.assign(stored.sub_queue_cpus->begin(), stored.sub_queue_cpus->end());
   q.frames = stored.settings.frames;
   q.vlan_mode = stored.settings.vlan_mode;
+  q.port_kind = stored.settings.port_kind;
   q.paused_by_operator = stored.settings.paused_by_operator;
   for (const api::StoredFilter& f : stored.filters) out.filters.push_back(Filter{f.id, q.id, match_of(f.rule)});
   return out;

@@ -1,4 +1,6 @@
 // queue add|list|show|set|pause|resume|del
+#include <filesystem>
+
 #include <fmt/format.h>
 
 #include "args.h"
@@ -10,7 +12,7 @@ namespace {
 
 struct QueueAddArgs {
   std::string name, uplink, port, mac;
-  std::optional<std::string> vlan, cpu, cpus, frames, vlan_mode, vm;
+  std::optional<std::string> vlan, cpu, cpus, frames, vlan_mode, vm, vhost_user;
   bool untagged = false;
 };
 
@@ -44,7 +46,14 @@ Result<void> parse_sub_queues(const std::string& text, api::QueueAddParams& para
 Result<api::QueueAddParams> queue_add_params(const QueueAddArgs& a) {
   auto rule = parse_filter(a.mac, a.vlan, a.untagged);
   if (!rule) return std::unexpected(rule.error());
+  if (a.port.empty() == !a.vhost_user)
+    return fail(Errc::invalid_argument, "give the VM's port: --port IF (a tap) or --vhost-user SOCKET");
   api::QueueAddParams params{a.name, a.uplink, a.port, a.vm, {}, {}, {}, {*rule}, {}, {}};
+  if (a.vhost_user) {
+    std::error_code ec;  // vmqd takes absolute paths only; a relative one is the caller's
+    params.port = a.vhost_user->starts_with('/') ? *a.vhost_user : std::filesystem::absolute(*a.vhost_user, ec).string();
+    params.port_kind = PortKind::vhost_user;
+  }
   if (a.cpus) {
     if (auto ok = parse_sub_queues(*a.cpus, params); !ok) return std::unexpected(ok.error());
   }
@@ -101,7 +110,12 @@ void add_queue_add(CLI::App& group, Runner& runner) {
   auto* cmd = group.add_subcommand("add", "Create a queue that delivers one VM's frames to its port");
   cmd->add_option("NAME", a->name, "Queue name (letters, digits, _ . : -)")->type_name("")->required();
   cmd->add_option("--uplink", a->uplink, "Uplink the VM's frames arrive on")->type_name("IF")->required();
-  cmd->add_option("--port", a->port, "The VM's port (tap) to deliver to")->type_name("IF")->required();
+  auto* port = cmd->add_option("--port", a->port, "The VM's port (tap) to deliver to")->type_name("IF");
+  cmd->add_option("--vhost-user", a->vhost_user,
+                  "Instead of a tap: vmqd listens on this socket path as the vhost-user back end of the VM's "
+                  "virtio-net device (QEMU connects to it), and puts the queue's frames into the guest's memory")
+      ->type_name("SOCKET")
+      ->excludes(port);
   cmd->add_option("--mac", a->mac, "The VM's MAC address (the queue's first filter)")->type_name("MAC")->required();
   cmd->add_option("--vlan", a->vlan, "VLAN id 1..4094 the filter matches")->type_name("N");
   cmd->add_flag("--untagged", a->untagged, "Match untagged and priority-tagged frames (the default)");

@@ -39,7 +39,7 @@ class FakeDataplane : public Dataplane {
     return names;
   }
 
-  Result<void> check_port(std::string_view port) const override {
+  Result<void> check_port(PortKind, std::string_view port) const override {
     if (!ports.contains(std::string(port)))
       return fail(Errc::not_found, "port " + std::string(port) + " does not exist");
     return {};

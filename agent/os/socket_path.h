@@ -1,0 +1,14 @@
+// Whether vmqd may listen on a Unix socket path: its directory exists, and
+// the path is free or holds a socket nobody listens on any more (left by a
+// vmqd that stopped).
+#pragma once
+
+#include <string>
+
+#include "core/error.h"
+
+namespace vmq::os {
+
+Result<void> check_listen_path(const std::string& path);
+
+}  // namespace vmq::os

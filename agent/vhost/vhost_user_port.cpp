@@ -1,0 +1,131 @@
+#include "vhost/vhost_user_port.h"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <vector>
+
+#include <rte_mbuf.h>
+#include <rte_vhost.h>
+
+#include "core/deferred_checksum.h"
+#include "vhost/eal.h"
+
+namespace vmq::vhost {
+namespace {
+
+constexpr std::uint16_t kGuestRxQueue = 0;  // the RX virtqueue of the guest's first queue pair
+constexpr std::uint32_t kBurst = 32;
+constexpr std::uint32_t kUdpChecksumOffset = 6;
+
+class VhostUserPort final : public os::VmPort {
+ public:
+  VhostUserPort(os::UplinkUmem& umem, std::unique_ptr<VhostUserDevice> device)
+      : umem_(umem), device_(std::move(device)) {
+    for (std::uint32_t i = 0; i < kBurst; ++i) burst_[i] = &headers_[i];
+  }
+
+  std::uint32_t transmit(std::span<const os::UmemFrame> batch) override {
+    for (std::size_t done = 0; done < batch.size(); done += kBurst)
+      transmit_burst(batch.subspan(done, std::min<std::size_t>(kBurst, batch.size() - done)));
+    return static_cast<std::uint32_t>(batch.size());
+  }
+
+  void kick() override {}  // rte_vhost signals the guest after each burst, unless it polls
+
+  unsigned reap(std::vector<std::uint64_t>& done) override {
+    const auto n = static_cast<unsigned>(finished_.size());
+    done.insert(done.end(), finished_.begin(), finished_.end());
+    finished_.clear();
+    in_flight_.store(0, std::memory_order_relaxed);
+    umem_.note_in_flight(-static_cast<std::int64_t>(n));
+    return n;
+  }
+
+  std::uint32_t in_flight() const override { return in_flight_.load(std::memory_order_relaxed); }
+
+  void reclaim(std::vector<std::uint64_t>& done) override { reap(done); }
+
+  os::PortCounters counters() const override {
+    os::PortCounters c;
+    c.delivered_packets = delivered_packets_.load(std::memory_order_relaxed);
+    c.delivered_bytes = delivered_bytes_.load(std::memory_order_relaxed);
+    c.refused = refused_.load(std::memory_order_relaxed);
+    c.checksum_completed = checksum_completed_.load(std::memory_order_relaxed);
+    return c;
+  }
+
+  int poll_fd() const override { return -1; }
+
+ private:
+  void transmit_burst(std::span<const os::UmemFrame> frames) {
+    const auto n = static_cast<std::uint16_t>(frames.size());
+    std::uint16_t enqueued = 0;
+    if (const int vid = device_->enter(); vid >= 0) {
+      const bool guest_csum = device_->guest_completes_checksums();
+      for (std::uint16_t i = 0; i < n; ++i) describe(headers_[i], frames[i], guest_csum);
+      enqueued = rte_vhost_enqueue_burst(vid, kGuestRxQueue, burst_.data(), n);
+      device_->leave();
+    }
+    std::uint64_t bytes = 0;
+    for (std::uint16_t i = 0; i < enqueued; ++i) bytes += frames[i].len;
+    for (const auto& f : frames) finished_.push_back(f.addr);
+    umem_.note_in_flight(n);
+    in_flight_.store(static_cast<std::uint32_t>(finished_.size()), std::memory_order_relaxed);
+    delivered_packets_.fetch_add(enqueued, std::memory_order_relaxed);
+    delivered_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+    refused_.fetch_add(n - enqueued, std::memory_order_relaxed);
+  }
+
+  // An mbuf header that points at the frame in the UMEM: rte_vhost copies
+  // from it into the guest's buffers and never frees it.
+  void describe(rte_mbuf& m, const os::UmemFrame& frame, bool guest_csum) {
+    std::uint8_t* data = umem_.data(frame.addr);
+    m = rte_mbuf{};
+    m.buf_addr = data;
+    m.buf_len = static_cast<std::uint16_t>(frame.len);
+    m.data_off = 0;
+    m.data_len = static_cast<std::uint16_t>(frame.len);
+    m.pkt_len = frame.len;
+    m.nb_segs = 1;
+    rte_mbuf_refcnt_set(&m, 1);
+    const std::span<std::uint8_t> bytes(data, frame.len);
+    const auto deferred = find_deferred_checksum(bytes);
+    if (!deferred) return;
+    if (guest_csum && deferred->start <= 127 + 511) {
+      // virtio-net's csum_start is l2_len + l3_len; how it splits does not matter.
+      const std::uint32_t l2 = std::min<std::uint32_t>(deferred->start, 127);
+      m.l2_len = l2 & 0x7f;
+      m.l3_len = (deferred->start - l2) & 0x1ff;
+      m.ol_flags = deferred->offset == kUdpChecksumOffset ? RTE_MBUF_F_TX_UDP_CKSUM : RTE_MBUF_F_TX_TCP_CKSUM;
+      return;
+    }
+    complete_checksum(bytes, *deferred);
+    checksum_completed_.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  os::UplinkUmem& umem_;
+  std::unique_ptr<VhostUserDevice> device_;
+  std::array<rte_mbuf, kBurst> headers_{};
+  std::array<rte_mbuf*, kBurst> burst_{};
+  std::vector<std::uint64_t> finished_;  // taken frames, for the next reap()
+
+  std::atomic<std::uint32_t> in_flight_{0};
+  std::atomic<std::uint64_t> delivered_packets_{0};
+  std::atomic<std::uint64_t> delivered_bytes_{0};
+  std::atomic<std::uint64_t> refused_{0};
+  std::atomic<std::uint64_t> checksum_completed_{0};
+};
+
+}  // namespace
+
+Result<std::unique_ptr<os::VmPort>> open_vhost_user_port(os::UplinkUmem& umem, const std::string& path,
+                                                        const SocketAccess& access, const LogSink& log) {
+  if (auto ok = ensure_eal(log); !ok) return std::unexpected(ok.error());
+  auto device = VhostUserDevice::listen(path, access, log);
+  if (!device) return std::unexpected(device.error());
+  return std::make_unique<VhostUserPort>(umem, std::move(*device));
+}
+
+}  // namespace vmq::vhost
