@@ -12,7 +12,7 @@
 namespace vmq::os {
 
 Result<std::unique_ptr<BpfDataplane>> BpfDataplane::create(const DataplaneConfig& config, LogSink log) {
-  std::unique_ptr<BpfDataplane> dataplane(new BpfDataplane(config.vhost_user_access, std::move(log)));
+  std::unique_ptr<BpfDataplane> dataplane(new BpfDataplane(config.vhost_user, std::move(log)));
   auto mounted = ensure_bpffs();
   if (!mounted)
     dataplane->log_(LogLevel::warning, fmt::format("{}: libxdp's dispatcher cannot be used", mounted.error().message));
@@ -74,7 +74,7 @@ Result<void> BpfDataplane::start_queue(const QueueSpec& spec) {
   QueueRuntime q{spec, *uplink, {}};
   const std::vector<unsigned> cpus = spec.cpus();
   for (unsigned i = 0; i < cpus.size(); ++i) {
-    auto path = VmQueuePath::open((*uplink)->umem(), spec, i, vhost_user_access_, log_);
+    auto path = VmQueuePath::open((*uplink)->umem(), spec, i, vhost_user_, log_);
     if (!path) return std::unexpected(path.error());  // the paths opened so far close
     q.sub_queues.push_back(SubQueue{std::move(*path), cpus[i], SubQueue::Pending::none, 0, std::nullopt});
   }

@@ -27,7 +27,7 @@ struct DataplaneConfig {
   std::uint32_t max_queues = 64;  // VM queue ids 1..max_queues
   std::uint32_t max_filters = 1024;
   std::uint32_t max_sub_queues = 1;  // per queue (VMMQ)
-  vhost::SocketAccess vhost_user_access{};  // who may connect to a vhost-user port's socket
+  vhost::VhostUserSettings vhost_user{};  // who may connect to a vhost-user port's socket, its bridge leg
 };
 
 class BpfDataplane final : public Dataplane {
@@ -74,8 +74,8 @@ class BpfDataplane final : public Dataplane {
     std::vector<SubQueue> sub_queues;
   };
 
-  BpfDataplane(vhost::SocketAccess vhost_user_access, LogSink log)
-      : vhost_user_access_(std::move(vhost_user_access)), log_(std::move(log)) {}
+  BpfDataplane(vhost::VhostUserSettings vhost_user, LogSink log)
+      : vhost_user_(std::move(vhost_user)), log_(std::move(log)) {}
   Result<UplinkRuntime*> find_uplink(std::string_view name) const;
   static QueueId worker_key(QueueId queue, unsigned sub_queue) { return queue * kMaxSubQueues + sub_queue; }
   void disconnect(QueueRuntime& q);
@@ -84,7 +84,7 @@ class BpfDataplane final : public Dataplane {
   // the rest (never added, or refused by their worker) closed.
   void abandon_start(QueueRuntime& q);
 
-  vhost::SocketAccess vhost_user_access_;
+  vhost::VhostUserSettings vhost_user_;
   LogSink log_;
   std::vector<std::unique_ptr<UplinkRuntime>> uplinks_;
   WorkerPool workers_;

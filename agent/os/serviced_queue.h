@@ -10,7 +10,8 @@ namespace vmq::os {
 struct ServiceRound {
   unsigned frames = 0;
   unsigned completions = 0;
-  bool idle() const { return frames == 0 && completions == 0; }
+  unsigned other = 0;  // the VM's other traffic its port carried (a vhost-user port's leg)
+  bool idle() const { return frames == 0 && completions == 0 && other == 0; }
 };
 
 class ServicedQueue {
@@ -20,8 +21,8 @@ class ServicedQueue {
   virtual ServiceRound service() = 0;
   // Descriptors the worker sleeps on while every queue it serves is idle.
   virtual std::vector<int> poll_fds() const = 0;
-  // Frames handed to the port whose completion has not come yet (they come
-  // without a wakeup, so the worker sleeps only briefly).
+  // Frames handed to the port whose completion has not come yet, or a port
+  // whose work comes without a wakeup: the worker sleeps only briefly.
   virtual bool awaiting_port() const = 0;
   virtual void set_worker_tid(int tid) = 0;
 };

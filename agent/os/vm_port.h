@@ -52,6 +52,13 @@ class VmPort {
   // A descriptor that becomes readable when the port has work for the
   // worker, or -1 when it has none (completions then come without a wakeup).
   virtual int poll_fd() const = 0;
+  // Moves the VM's other traffic, if the port carries any besides the
+  // queue's frames (a vhost-user port's leg in the host's bridge), once per
+  // round; returns the frames moved.
+  virtual unsigned exchange() { return 0; }
+  // Whether work may come without a wakeup (a guest's transmit ring): the
+  // worker then sleeps only briefly.
+  virtual bool polled() const { return false; }
 };
 
 }  // namespace vmq::os

@@ -18,10 +18,10 @@ std::uint32_t ring_entries(const std::uint32_t* producer, const std::uint32_t* c
 }  // namespace
 
 Result<std::unique_ptr<VmQueuePath>> VmQueuePath::open(UplinkUmem& umem, const QueueSpec& spec, unsigned sub_queue,
-                                                       const vhost::SocketAccess& vhost_access, const LogSink& log) {
+                                                       const vhost::VhostUserSettings& vhost, const LogSink& log) {
   std::unique_ptr<VmQueuePath> path(new VmQueuePath(umem, spec));
   if (auto ok = path->open_rx_sockets(spec); !ok) return std::unexpected(ok.error());
-  if (auto ok = path->open_port(spec, sub_queue, vhost_access, log); !ok) return std::unexpected(ok.error());
+  if (auto ok = path->open_port(spec, sub_queue, vhost, log); !ok) return std::unexpected(ok.error());
   return path;
 }
 
@@ -36,7 +36,7 @@ Result<void> VmQueuePath::open_rx_sockets(const QueueSpec& spec) {
 }
 
 Result<void> VmQueuePath::open_port(const QueueSpec& spec, unsigned sub_queue,
-                                    const vhost::SocketAccess& vhost_access, const LogSink& log) {
+                                    const vhost::VhostUserSettings& vhost, const LogSink& log) {
   switch (spec.port_kind) {
     case PortKind::netdev: {
       auto port = NetdevPort::open(umem_, spec.port, sub_queue, spec.frames);
@@ -47,7 +47,7 @@ Result<void> VmQueuePath::open_port(const QueueSpec& spec, unsigned sub_queue,
     case PortKind::vhost_user: {
       if (sub_queue > 0)
         return fail(Errc::invalid_argument, fmt::format("queue {}: a vhost-user port takes one sub-queue", spec.id));
-      auto port = vhost::open_vhost_user_port(umem_, spec.port, vhost_access, log);
+      auto port = vhost::open_vhost_user_port(umem_, spec.id, spec.port, vhost, log);
       if (!port) return std::unexpected(port.error());
       port_ = std::move(*port);
       return {};
@@ -72,6 +72,7 @@ ServiceRound VmQueuePath::service() {
   round.completions = port_->reap(returns_);
   for (auto& rx : rx_) round.frames += forward_received(*rx, returns_);
   port_->kick();
+  round.other = port_->exchange();
   umem_.recycle(returns_);
   returns_.clear();
   return round;

@@ -23,7 +23,7 @@
 #include "os/uplink_umem.h"
 #include "os/vm_port.h"
 #include "os/xsk_rx_socket.h"
-#include "vhost/vhost_user_device.h"
+#include "vhost/vhost_user_port.h"
 
 namespace vmq::os {
 
@@ -31,10 +31,10 @@ class VmQueuePath final : public ServicedQueue {
  public:
   // Sub-queue `sub_queue` of the queue (0 for a queue of one); it delivers
   // to the port's queue of that number. The port's kind is spec.port_kind.
-  // A vhost-user port's socket gets `vhost_access`; `log` takes what the
-  // port has to say (a guest connecting, DPDK's messages).
+  // A vhost-user port is set up as `vhost` says; `log` takes what the port
+  // has to say (a guest connecting, DPDK's messages).
   static Result<std::unique_ptr<VmQueuePath>> open(UplinkUmem& umem, const QueueSpec& spec, unsigned sub_queue,
-                                                   const vhost::SocketAccess& vhost_access, const LogSink& log);
+                                                   const vhost::VhostUserSettings& vhost, const LogSink& log);
   // Gives every frame the queue still holds (RX rings, what its port holds)
   // back to the UMEM, then closes its sockets. No worker may serve it then.
   ~VmQueuePath() override;
@@ -52,7 +52,7 @@ class VmQueuePath final : public ServicedQueue {
   // frames back to the fill rings.
   ServiceRound service() override;
   // Frames submitted to the port and not completed yet.
-  bool awaiting_port() const override { return port_->in_flight() > 0; }
+  bool awaiting_port() const override { return port_->in_flight() > 0 || port_->polled(); }
   void set_worker_tid(int tid) override { worker_tid_.store(tid, std::memory_order_relaxed); }
 
   // --- control side ---
@@ -66,7 +66,7 @@ class VmQueuePath final : public ServicedQueue {
 
   VmQueuePath(UplinkUmem& umem, const QueueSpec& spec) : umem_(umem), id_(spec.id), quota_(spec.frames) {}
   Result<void> open_rx_sockets(const QueueSpec& spec);
-  Result<void> open_port(const QueueSpec& spec, unsigned sub_queue, const vhost::SocketAccess& vhost_access,
+  Result<void> open_port(const QueueSpec& spec, unsigned sub_queue, const vhost::VhostUserSettings& vhost,
                          const LogSink& log);
   unsigned forward_received(XskRxSocket& rx, std::vector<std::uint64_t>& returns);
   void reclaim();

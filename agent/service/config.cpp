@@ -85,6 +85,7 @@ const std::set<std::string_view> kKnownKeys = {
     "uplinks",   "cpus",        "max_queues",   "max_filters", "umem_frames_per_rxq", "queue_frames",
     "xdp_attach", "socket",     "socket_group", "state_dir",   "log_level",           "host_id",
     "metrics_listen", "rebalance", "vhost_user_socket_group", "vhost_user_socket_mode",
+    "vhost_user_bridge",
 };
 
 const std::set<std::string_view> kRebalanceKeys = {"enabled", "interval_ms", "high", "low", "sustain", "cooldown",
@@ -168,7 +169,8 @@ Result<AgentConfig> load_config(const std::string& path, bool required) {
                   r.string("state_dir", config.state_dir), r.string("log_level", log_level),
                   r.string("host_id", config.host_id), r.string("metrics_listen", config.metrics_listen),
                   r.string("vhost_user_socket_group", config.vhost_user_socket_group),
-                  r.string("vhost_user_socket_mode", vhost_mode)}) {
+                  r.string("vhost_user_socket_mode", vhost_mode),
+                  r.string("vhost_user_bridge", config.vhost_user_bridge)}) {
     if (!ok) return std::unexpected(ok.error());
   }
   if (auto ok = read_rebalance(table, path, config.rebalance); !ok) return std::unexpected(ok.error());
@@ -211,6 +213,9 @@ Result<void> validate(const AgentConfig& c) {
   if (c.socket_path.empty() || c.socket_path.front() != '/' || c.socket_path.size() >= 108)
     return invalid("socket", "must be an absolute path shorter than 108 characters");
   if (c.state_dir.empty() || c.state_dir.front() != '/') return invalid("state_dir", "must be an absolute path");
+  if (!c.vhost_user_bridge.empty()) {
+    if (auto ok = check_ifname(c.vhost_user_bridge, "bridge"); !ok) return invalid("vhost_user_bridge", ok.error().message);
+  }
   if (!c.metrics_listen.empty()) {
     if (auto endpoint = parse_listen_address(c.metrics_listen); !endpoint)
       return invalid("metrics_listen", endpoint.error().message + "; \"\" turns /metrics off");

@@ -43,6 +43,9 @@ struct AgentConfig {
   // libvirt, its group); the owner is vmqd's user.
   std::string vhost_user_socket_group;  // empty: vmqd's group
   unsigned vhost_user_socket_mode = 0660;
+  // The bridge a vhost-user VM's leg joins (its broadcast, multicast and
+  // unmatched traffic, and its transmit); empty: no leg.
+  std::string vhost_user_bridge;
   RebalanceConfig rebalance;
 };
 

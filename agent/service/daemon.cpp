@@ -107,7 +107,8 @@ Result<void> Daemon::open() {
   const auto max_sub_queues = static_cast<std::uint32_t>(std::min<std::size_t>(placement.cpus().size(), kMaxSubQueues));
   os::DataplaneConfig dataplane_config{config_.uplinks,    config_.umem_frames_per_rxq, *attach_policy,
                                        config_.max_queues, config_.max_filters,         max_sub_queues,
-                                       vhost::SocketAccess{config_.vhost_user_socket_mode, config_.vhost_user_socket_group}};
+                                       vhost::VhostUserSettings{{config_.vhost_user_socket_mode, config_.vhost_user_socket_group},
+                                                                config_.vhost_user_bridge}};
   auto dataplane = os::BpfDataplane::create(dataplane_config, log);
   if (!dataplane) return std::unexpected(dataplane.error());
   dataplane_ = std::move(*dataplane);

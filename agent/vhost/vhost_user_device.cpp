@@ -56,12 +56,12 @@ const rte_vhost_device_ops kOps = {
 
 // virtio-net feature bits (the virtio 1.1 spec, 5.1.3). Linux's
 // <linux/virtio_net.h> cannot be included beside rte_vhost.h.
-constexpr unsigned kGuestCsum = 1, kHostTso4 = 11, kHostTso6 = 12, kHostEcn = 13, kHostUfo = 14;
+constexpr unsigned kCsum = 0, kGuestCsum = 1, kHostTso4 = 11, kHostTso6 = 12, kHostEcn = 13, kHostUfo = 14;
 
-// The guest's transmit reaches the host through the VM's other port, not
-// through this device: no segmentation offloads in that direction.
+// The guest's transmit goes to the bridge through a tap without offloads:
+// the guest sends complete checksums and no segmentation offloads.
 constexpr std::uint64_t kDisabledFeatures =
-    (1ULL << kHostTso4) | (1ULL << kHostTso6) | (1ULL << kHostEcn) | (1ULL << kHostUfo);
+    (1ULL << kCsum) | (1ULL << kHostTso4) | (1ULL << kHostTso6) | (1ULL << kHostEcn) | (1ULL << kHostUfo);
 
 Result<void> replace_stale_socket(const std::string& path) {
   struct stat st {};

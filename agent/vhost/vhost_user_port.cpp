@@ -4,26 +4,62 @@
 #include <array>
 #include <atomic>
 #include <cstddef>
+#include <mutex>
+#include <optional>
 #include <vector>
 
+#include <fmt/format.h>
+#include <rte_errno.h>
 #include <rte_mbuf.h>
 #include <rte_vhost.h>
 
 #include "core/deferred_checksum.h"
 #include "vhost/eal.h"
+#include "vhost/tap_leg.h"
 
 namespace vmq::vhost {
 namespace {
 
 constexpr std::uint16_t kGuestRxQueue = 0;  // the RX virtqueue of the guest's first queue pair
+constexpr std::uint16_t kGuestTxQueue = 1;  // and its TX virtqueue
+constexpr std::size_t kLegFrame = 2048;     // a tap's frames: its MTU (1500) and a VLAN tag fit
 constexpr std::uint32_t kBurst = 32;
 constexpr std::uint32_t kUdpChecksumOffset = 6;
 
+// The mbufs rte_vhost fills with what guests transmit: shared by every
+// port, no per-thread cache (workers are not DPDK lcores).
+Result<rte_mempool*> leg_pool() {
+  static std::mutex lock;
+  static rte_mempool* pool = nullptr;
+  std::lock_guard guard(lock);
+  if (pool == nullptr) pool = rte_pktmbuf_pool_create("vmq-leg", 4095, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+  if (pool == nullptr)
+    return fail(Errc::system, fmt::format("creating the vhost-user legs' mbuf pool: {}", rte_strerror(rte_errno)));
+  return pool;
+}
+
+// An mbuf header over bytes rte_vhost copies into the guest and never frees.
+void describe_bytes(rte_mbuf& m, std::uint8_t* data, std::uint32_t len) {
+  m = rte_mbuf{};
+  m.buf_addr = data;
+  m.buf_len = static_cast<std::uint16_t>(len);
+  m.data_off = 0;
+  m.data_len = static_cast<std::uint16_t>(len);
+  m.pkt_len = len;
+  m.nb_segs = 1;
+  rte_mbuf_refcnt_set(&m, 1);
+}
+
 class VhostUserPort final : public os::VmPort {
  public:
-  VhostUserPort(os::UplinkUmem& umem, std::unique_ptr<VhostUserDevice> device)
-      : umem_(umem), device_(std::move(device)) {
-    for (std::uint32_t i = 0; i < kBurst; ++i) burst_[i] = &headers_[i];
+  VhostUserPort(os::UplinkUmem& umem, std::unique_ptr<VhostUserDevice> device, std::optional<TapLeg> leg,
+                rte_mempool* pool)
+      : umem_(umem), device_(std::move(device)), leg_(std::move(leg)), pool_(pool) {
+    for (std::uint32_t i = 0; i < kBurst; ++i) {
+      burst_[i] = &headers_[i];
+      leg_burst_[i] = &leg_headers_[i];
+    }
+    if (leg_) leg_buffers_.resize(kBurst * kLegFrame);
   }
 
   std::uint32_t transmit(std::span<const os::UmemFrame> batch) override {
@@ -56,9 +92,53 @@ class VhostUserPort final : public os::VmPort {
     return c;
   }
 
-  int poll_fd() const override { return -1; }
+  int poll_fd() const override { return leg_ ? leg_->fd() : -1; }
+
+  bool polled() const override { return leg_.has_value() && device_->connected(); }
+
+  unsigned exchange() override {
+    if (!leg_) return 0;
+    const int vid = device_->enter();
+    if (vid < 0) return discard_from_bridge();
+    const unsigned moved = bridge_to_guest(vid) + guest_to_bridge(vid);
+    device_->leave();
+    return moved;
+  }
 
  private:
+  unsigned bridge_to_guest(int vid) {
+    std::uint16_t n = 0;
+    for (; n < kBurst; ++n) {
+      std::uint8_t* buffer = leg_buffers_.data() + n * kLegFrame;
+      const std::size_t len = leg_->read(std::span(buffer, kLegFrame));
+      if (len == 0) break;
+      describe_bytes(leg_headers_[n], buffer, static_cast<std::uint32_t>(len));
+    }
+    if (n > 0) rte_vhost_enqueue_burst(vid, kGuestRxQueue, leg_burst_.data(), n);
+    return n;
+  }
+
+  unsigned guest_to_bridge(int vid) {
+    std::array<rte_mbuf*, kBurst> sent{};
+    const std::uint16_t n = rte_vhost_dequeue_burst(vid, kGuestTxQueue, pool_, sent.data(), kBurst);
+    for (std::uint16_t i = 0; i < n; ++i) {
+      std::array<iovec, 8> parts{};
+      std::size_t count = 0;
+      for (rte_mbuf* seg = sent[i]; seg != nullptr && count < parts.size(); seg = seg->next)
+        parts[count++] = {rte_pktmbuf_mtod(seg, void*), seg->data_len};
+      leg_->write(std::span(parts.data(), count));
+      rte_pktmbuf_free(sent[i]);
+    }
+    return n;
+  }
+
+  // No guest: the bridge's frames for it are dropped, as on an unplugged tap.
+  unsigned discard_from_bridge() {
+    unsigned n = 0;
+    while (n < kBurst && leg_->read(std::span(leg_buffers_.data(), kLegFrame)) > 0) ++n;
+    return n;
+  }
+
   void transmit_burst(std::span<const os::UmemFrame> frames) {
     const auto n = static_cast<std::uint16_t>(frames.size());
     std::uint16_t enqueued = 0;
@@ -78,18 +158,10 @@ class VhostUserPort final : public os::VmPort {
     refused_.fetch_add(n - enqueued, std::memory_order_relaxed);
   }
 
-  // An mbuf header that points at the frame in the UMEM: rte_vhost copies
-  // from it into the guest's buffers and never frees it.
+  // An mbuf header that points at the frame in the UMEM.
   void describe(rte_mbuf& m, const os::UmemFrame& frame, bool guest_csum) {
     std::uint8_t* data = umem_.data(frame.addr);
-    m = rte_mbuf{};
-    m.buf_addr = data;
-    m.buf_len = static_cast<std::uint16_t>(frame.len);
-    m.data_off = 0;
-    m.data_len = static_cast<std::uint16_t>(frame.len);
-    m.pkt_len = frame.len;
-    m.nb_segs = 1;
-    rte_mbuf_refcnt_set(&m, 1);
+    describe_bytes(m, data, frame.len);
     const std::span<std::uint8_t> bytes(data, frame.len);
     const auto deferred = find_deferred_checksum(bytes);
     if (!deferred) return;
@@ -107,8 +179,13 @@ class VhostUserPort final : public os::VmPort {
 
   os::UplinkUmem& umem_;
   std::unique_ptr<VhostUserDevice> device_;
+  std::optional<TapLeg> leg_;
+  rte_mempool* pool_ = nullptr;
   std::array<rte_mbuf, kBurst> headers_{};
   std::array<rte_mbuf*, kBurst> burst_{};
+  std::array<rte_mbuf, kBurst> leg_headers_{};
+  std::array<rte_mbuf*, kBurst> leg_burst_{};
+  std::vector<std::uint8_t> leg_buffers_;  // the bridge's frames on their way into the guest
   std::vector<std::uint64_t> finished_;  // taken frames, for the next reap()
 
   std::atomic<std::uint32_t> in_flight_{0};
@@ -120,12 +197,22 @@ class VhostUserPort final : public os::VmPort {
 
 }  // namespace
 
-Result<std::unique_ptr<os::VmPort>> open_vhost_user_port(os::UplinkUmem& umem, const std::string& path,
-                                                        const SocketAccess& access, const LogSink& log) {
+Result<std::unique_ptr<os::VmPort>> open_vhost_user_port(os::UplinkUmem& umem, QueueId queue, const std::string& path,
+                                                        const VhostUserSettings& settings, const LogSink& log) {
   if (auto ok = ensure_eal(log); !ok) return std::unexpected(ok.error());
-  auto device = VhostUserDevice::listen(path, access, log);
+  std::optional<TapLeg> leg;
+  rte_mempool* pool = nullptr;
+  if (!settings.bridge.empty()) {
+    auto tap = TapLeg::open(fmt::format("vmqvu{}", queue), settings.bridge);
+    if (!tap) return std::unexpected(tap.error());
+    leg.emplace(std::move(*tap));
+    auto shared = leg_pool();
+    if (!shared) return std::unexpected(shared.error());
+    pool = *shared;
+  }
+  auto device = VhostUserDevice::listen(path, settings.access, log);
   if (!device) return std::unexpected(device.error());
-  return std::make_unique<VhostUserPort>(umem, std::move(*device));
+  return std::make_unique<VhostUserPort>(umem, std::move(*device), std::move(leg), pool);
 }
 
 }  // namespace vmq::vhost

@@ -8,6 +8,11 @@
 // the virtio-net header's NEEDS_CSUM when the guest negotiated
 // VIRTIO_NET_F_GUEST_CSUM; otherwise it is completed here.
 //
+// With a bridge configured, the port also carries the VM's other traffic
+// through its leg (vhost/tap_leg.h), on the same worker: the bridge's frames
+// for the VM into the same RX virtqueue, and the guest's TX virtqueue to the
+// bridge. The guest's transmit is polled (the worker sleeps at most 1 ms).
+//
 // This header includes no DPDK header: the agent's other parts open such a
 // port through it without DPDK's include paths.
 #pragma once
@@ -18,14 +23,23 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/queue_state.h"
 #include "os/uplink_umem.h"
 #include "os/vm_port.h"
 #include "vhost/vhost_user_device.h"
 
 namespace vmq::vhost {
 
-// Starts DPDK's EAL if needed, listens on `path` and returns the port.
-Result<std::unique_ptr<os::VmPort>> open_vhost_user_port(os::UplinkUmem& umem, const std::string& path,
-                                                        const SocketAccess& access, const LogSink& log);
+struct VhostUserSettings {
+  SocketAccess access;
+  // The bridge each vhost-user VM's leg joins (os/tap_leg.h); empty: no leg,
+  // the guest gets only its queue's frames and cannot transmit.
+  std::string bridge;
+};
+
+// Starts DPDK's EAL if needed, listens on `path` and returns queue `queue`'s
+// port; with a bridge, its leg is tap vmqvu<queue>.
+Result<std::unique_ptr<os::VmPort>> open_vhost_user_port(os::UplinkUmem& umem, QueueId queue, const std::string& path,
+                                                        const VhostUserSettings& settings, const LogSink& log);
 
 }  // namespace vmq::vhost
