@@ -1,0 +1,306 @@
+"""vhost-user ports (issue 10): vmqd is the vhost-user back end of a VM's
+virtio-net device, and a real virtio driver is the guest: DPDK's virtio-user
+PMD in dpdk-testpmd, which counts what reaches its RX ring. The VM's queue puts
+its frames into the guest's memory; its leg in the bridge carries broadcast to
+the guest and the guest's transmit to the wire. Bad socket paths are refused
+with nothing created; the socket's group and mode are as configured; a guest
+that goes away and another that connects; a drain under a stream delivers
+every frame it holds; vmqd restarted listens again for the restored queue."""
+import json
+import os
+import re
+import shutil
+import socket
+import stat
+import subprocess
+import time
+import unittest
+
+from vmqlab import Agent, Lab, require_root, vm_mac, wait_for
+
+TESTPMD = shutil.which("dpdk-testpmd") or "/usr/bin/dpdk-testpmd"
+RATE = 10000
+
+
+class Guest:
+    """dpdk-testpmd with one virtio-user port on a vhost-user socket: rxonly
+    counts what the guest receives, txonly transmits to `peer`. Its busy
+    forwarding core is CPU 1; vmqd's queues in these tests run on CPU 0."""
+
+    def __init__(self, workdir, path, mac, mode="rxonly", peer=None):
+        self.prefix = "vmqvu%d" % os.getpid() + os.path.basename(path).replace(".", "")
+        self.log_path = os.path.join(workdir, self.prefix + "-" + mode + ".log")
+        # Line-buffered: its statistics reach the log as it prints them.
+        cmd = ["stdbuf", "-oL", TESTPMD, "--no-huge", "-m", "256", "--no-pci", "--single-file-segments", "--file-prefix", self.prefix,
+               "--vdev", "net_virtio_user0,path=%s,queues=1,queue_size=1024,mac=%s" % (path, mac), "-l", "0,1", "--",
+               "--forward-mode=" + mode, "--stats-period", "1", "-a", "--no-lsc-interrupt",
+               "--total-num-mbufs=8192", "--nb-cores=1"]
+        if peer:
+            cmd += ["--eth-peer=0," + peer]
+        self.log = open(self.log_path, "w")
+        self.process = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+    def output(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def counter(self, name):
+        found = re.findall(r"%s:\s+(\d+)" % name, self.output())
+        return int(found[-1]) if found else 0
+
+    def received(self):
+        return self.counter("RX-packets")
+
+    def transmitted(self):
+        return self.counter("TX-packets")
+
+    def wait_forwarding(self, timeout=20):
+        """Until testpmd polls its rings (its first statistics): frames sent
+        earlier, once the guest's RX ring is full, are refused."""
+        wait_for("testpmd to start forwarding", lambda: "Port statistics" in self.output(), lambda up: up,
+                 timeout=timeout, interval=0.2)
+
+    def wait_received(self, count, timeout=20):
+        return wait_for("the guest's RX count to reach %d" % count, self.received, lambda n: n >= count,
+                        timeout=timeout, interval=0.5)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+        shutil.rmtree("/var/run/dpdk/" + self.prefix, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+
+def bridge_config(lab, extra=""):
+    path = os.path.join(lab.workdir, "vmqd.toml")
+    with open(path, "w") as f:
+        f.write('vhost_user_bridge = "br0"\n' + extra)
+    return path
+
+
+def add_vhost_queue(agent, name, vm, path, *more):
+    return agent.vmqctl("--json", "queue", "add", name, "--uplink", "uplink0", "--vhost-user", path,
+                        "--mac", vm_mac(vm), "--untagged", "--cpu", "0", *more)
+
+
+def guest_connected(agent, path, guest, since=0):
+    text = "vhost-user socket %s: guest connected" % path
+    wait_for("vmqd to log '%s'" % text, lambda: agent.log_text().count(text), lambda n: n > since, timeout=20)
+    guest.wait_forwarding()
+
+
+def wire_rx_packets(lab):
+    out = lab.exec("wire", ["ip", "-j", "-s", "link", "show", "wire0"]).stdout
+    return json.loads(out)[0]["stats64"]["rx"]["packets"]
+
+
+@require_root
+class VhostUser(unittest.TestCase):
+    def test_unicast_reaches_the_guest_through_the_queue_and_broadcast_through_the_leg(self):
+        with Lab("vu1", vms=1) as lab:
+            with Agent(lab, config=bridge_config(lab)) as agent:
+                path = os.path.join(lab.workdir, "vm1.sock")
+                status, out, err = add_vhost_queue(agent, "vm1", 1, path)
+                self.assertEqual(status, 0, err)
+                self.assertEqual(json.loads(out)["port_kind"], "vhost-user")
+                with Guest(lab.workdir, path, vm_mac(1)) as guest:
+                    guest_connected(agent, path, guest)
+                    sent = lab.send(dst_vm=1, count=20000, rate=RATE)
+                    self.assertEqual(sent["sent"], 20000)
+                    counters = wait_for("the queue to account for all 20000 frames",
+                                        lambda: agent.queue("vm1")["counters"],
+                                        lambda c: c["delivered"]["packets"] + c["dropped"]["port_refused"] >= 20000)
+                    delivered = counters["delivered"]["packets"]
+                    # A frame is refused only when the guest's RX ring is full (a
+                    # guest that a loaded machine does not run); the guest got
+                    # exactly what vmq delivered.
+                    self.assertEqual(delivered + counters["dropped"]["port_refused"], 20000, counters)
+                    self.assertGreaterEqual(delivered, 19000, counters)
+                    guest.wait_received(delivered)
+
+                    # Broadcast is the default queue's: the bridge floods it to the leg.
+                    lab.send(dst_mac="ff:ff:ff:ff:ff:ff", count=500, rate=RATE)
+                    guest.wait_received(delivered + 500)
+                    self.assertEqual(agent.queue("vm1")["counters"]["delivered"]["packets"], delivered,
+                                     "broadcast does not take the VM's queue")
+                    time.sleep(1.5)  # one more stats period: nothing else arrives
+                    self.assertEqual(guest.received(), delivered + 500)
+
+    def test_what_the_guest_transmits_reaches_the_wire_through_the_leg(self):
+        with Lab("vu2", vms=1) as lab:
+            with Agent(lab, config=bridge_config(lab)) as agent:
+                path = os.path.join(lab.workdir, "vm1.sock")
+                status, _, err = add_vhost_queue(agent, "vm1", 1, path)
+                self.assertEqual(status, 0, err)
+                before = wire_rx_packets(lab)
+                with Guest(lab.workdir, path, vm_mac(1), mode="txonly", peer="52:54:00:77:00:fe") as guest:
+                    guest_connected(agent, path, guest)
+                    wait_for("the guest's frames on the wire", lambda: wire_rx_packets(lab) - before,
+                             lambda n: n >= 10000, timeout=20)
+                self.assertGreater(guest.transmitted(), 0)
+
+    def test_no_guest_means_refused_frames_then_a_new_guest_receives(self):
+        with Lab("vu3", vms=1) as lab:
+            with Agent(lab) as agent:
+                path = os.path.join(lab.workdir, "vm1.sock")
+                status, _, err = add_vhost_queue(agent, "vm1", 1, path)
+                self.assertEqual(status, 0, err)
+                lab.send(dst_vm=1, count=1000, rate=RATE)
+                wait_for("1000 frames refused with no guest connected",
+                         lambda: agent.queue("vm1")["counters"]["dropped"]["port_refused"], lambda n: n == 1000)
+                with Guest(lab.workdir, path, vm_mac(1)) as first:
+                    guest_connected(agent, path, first)
+                    lab.send(dst_vm=1, count=1000, rate=RATE)
+                    first.wait_received(1000)
+                first.process.wait()
+                wait_for("vmqd to see the guest go", lambda: agent.log_text().count("guest disconnected"),
+                         lambda n: n >= 1)
+                with Guest(lab.workdir, path, vm_mac(1)) as second:
+                    guest_connected(agent, path, second, since=1)
+                    lab.send(dst_vm=1, count=1000, rate=RATE)
+                    second.wait_received(1000)
+                counters = agent.queue("vm1")["counters"]
+                self.assertEqual(counters["delivered"]["packets"], 2000, counters)
+                self.assertEqual(counters["dropped"]["port_refused"], 1000, counters)
+
+    def test_bad_socket_paths_are_refused_and_nothing_is_created(self):
+        with Lab("vu4", vms=1) as lab:
+            with Agent(lab) as agent:
+                regular = os.path.join(lab.workdir, "not-a-socket")
+                with open(regular, "w") as f:
+                    f.write("keep me\n")
+                taken = os.path.join(lab.workdir, "taken.sock")
+                listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                listener.bind(taken)
+                listener.listen(1)
+                try:
+                    cases = {
+                        os.path.join(lab.workdir, "missing", "vm1.sock"): "directory",
+                        regular: "not a socket",
+                        taken: "another process listens",
+                        "/" + "d" * 120: "longer than",
+                    }
+                    for path, why in cases.items():
+                        status, out, err = add_vhost_queue(agent, "vm1", 1, path)
+                        self.assertNotEqual(status, 0, path)
+                        self.assertIn(why, err + out, path)
+                    status, out, err = agent.vmqctl("queue", "add", "vm1", "--uplink", "uplink0", "--port", "vm1port",
+                                                    "--vhost-user", taken, "--mac", vm_mac(1))
+                    self.assertNotEqual(status, 0)
+                    status, out, err = add_vhost_queue(agent, "vm1", 1, os.path.join(lab.workdir, "two.sock"))
+                    self.assertEqual(status, 0, err)
+                    status, out, err = agent.vmqctl("queue", "add", "vm2", "--uplink", "uplink0", "--vhost-user",
+                                                    os.path.join(lab.workdir, "two.sock"), "--mac", vm_mac(2))
+                    self.assertNotEqual(status, 0)
+                    self.assertIn("already delivers", err)
+                finally:
+                    listener.close()
+                with open(regular) as f:
+                    self.assertEqual(f.read(), "keep me\n")
+                self.assertEqual([q["name"] for q in agent.json("queue", "list")["queues"]], ["vm1"])
+
+    def test_the_socket_has_the_configured_group_and_mode_and_goes_with_its_queue(self):
+        with Lab("vu5", vms=1) as lab:
+            config = os.path.join(lab.workdir, "vmqd.toml")
+            with open(config, "w") as f:
+                f.write('vhost_user_socket_group = "nogroup"\nvhost_user_socket_mode = "0640"\n')
+            with Agent(lab, config=config) as agent:
+                path = os.path.join(lab.workdir, "vm1.sock")
+                status, _, err = add_vhost_queue(agent, "vm1", 1, path)
+                self.assertEqual(status, 0, err)
+                st = os.stat(path)
+                self.assertTrue(stat.S_ISSOCK(st.st_mode))
+                self.assertEqual(stat.S_IMODE(st.st_mode), 0o640)
+                self.assertEqual(st.st_gid, __import__("grp").getgrnam("nogroup").gr_gid)
+                status, _, err = agent.vmqctl("queue", "del", "vm1")
+                self.assertEqual(status, 0, err)
+                wait_for("the socket to go with its queue", lambda: os.path.exists(path), lambda e: not e)
+
+    def test_a_world_connectable_mode_is_refused_at_start(self):
+        with Lab("vu6", vms=1) as lab:
+            config = os.path.join(lab.workdir, "vmqd.toml")
+            with open(config, "w") as f:
+                f.write('vhost_user_socket_mode = "0666"\n')
+            agent = Agent(lab, config=config)
+            try:
+                agent.start(wait_ready=False)
+                status = agent.process.wait(timeout=20)
+                log = agent.log_text()
+            finally:
+                agent.__exit__(None, None, None)
+            self.assertNotEqual(status, 0)
+            self.assertIn("vhost_user_socket_mode", log)
+            self.assertIn("lets every user connect", log)
+
+    def test_a_drain_under_a_stream_delivers_every_frame_it_holds_and_restore_listens_again(self):
+        frames = 40000
+        with Lab("vu7", vms=1) as lab:
+            with Agent(lab) as agent:
+                path = os.path.join(lab.workdir, "vm1.sock")
+                status, _, err = add_vhost_queue(agent, "vm1", 1, path, "--frames", "2048")
+                self.assertEqual(status, 0, err)
+                document = os.path.join(lab.workdir, "vm1.json")
+                with Guest(lab.workdir, path, vm_mac(1)) as guest:
+                    guest_connected(agent, path, guest)
+                    sender = lab.send(dst_vm=1, count=frames, rate=RATE, background=True)
+                    wait_for("a second of the stream through the queue",
+                             lambda: agent.queue("vm1")["counters"]["classified"]["packets"],
+                             lambda n: n >= RATE, timeout=30, interval=0.25)
+                    drained = agent.json("migrate", "drain", "vm1", "--output", document)
+                    sender.wait(timeout=30)
+                    counters = drained["document"]["counters_at_drain"]
+                    # The queue is gone and there is no leg: the queue was the guest's only way in.
+                    wait_for("the guest to count what the queue delivered", guest.received,
+                             lambda n: n >= counters["delivered"]["packets"], timeout=10, interval=0.5)
+                    time.sleep(1.5)
+                    got = guest.received()
+                # Inside vmq nothing is lost: every frame classified to the queue was
+                # taken from its ring and put into the guest's memory, or refused by
+                # a full guest ring (the guest's own loss, counted).
+                self.assertEqual(counters["received"], counters["classified"]["packets"], counters)
+                self.assertEqual(counters["dropped"]["port_full"] + counters["dropped"]["quota"], 0, counters)
+                self.assertEqual(counters["delivered"]["packets"] + counters["dropped"]["port_refused"],
+                                 counters["received"], counters)
+                self.assertEqual(got, counters["delivered"]["packets"])
+                self.assertGreater(got, RATE)
+                print("\n  vhost-user drain under a %d/s stream: %d frames delivered, %d of them by the drain in %d us"
+                      % (RATE, got, drained["drained_frames"], drained["drain_us"]), flush=True)
+                status, _, err = agent.vmqctl("migrate", "restore", document)
+                self.assertEqual(status, 0, err)
+                self.assertTrue(stat.S_ISSOCK(os.stat(path).st_mode), "the restored queue listens again")
+                with Guest(lab.workdir, path, vm_mac(1)) as guest:
+                    guest_connected(agent, path, guest, since=1)
+                    lab.send(dst_vm=1, count=1000, rate=RATE)
+                    guest.wait_received(1000)
+
+    def test_vmqd_restarted_listens_again_and_a_guest_receives(self):
+        with Lab("vu8", vms=1) as lab:
+            state = os.path.join(lab.workdir, "state")
+            path = os.path.join(lab.workdir, "vm1.sock")
+            with Agent(lab, state_dir=state) as agent:
+                status, _, err = add_vhost_queue(agent, "vm1", 1, path)
+                self.assertEqual(status, 0, err)
+            with Agent(lab, state_dir=state) as agent:
+                queue = agent.queue("vm1")
+                self.assertEqual(queue["port_kind"], "vhost-user")
+                self.assertEqual(queue["state"], "running")
+                with Guest(lab.workdir, path, vm_mac(1)) as guest:
+                    guest_connected(agent, path, guest)
+                    lab.send(dst_vm=1, count=2000, rate=RATE)
+                    guest.wait_received(2000)
+
+
+if __name__ == "__main__":
+    unittest.main()
