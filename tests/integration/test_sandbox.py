@@ -20,7 +20,7 @@ import stat
 import tempfile
 import unittest
 
-from vmqlab import SOURCE_DIR, VMQD, Agent, Lab, require_root, run
+from vmqlab import SOURCE_DIR, VMQD, Agent, Lab, require_root, run, vm_mac
 
 UNIT = os.path.join(SOURCE_DIR, "deploy", "vmqd.service")
 MAX_EXPOSURE = 3.0
@@ -58,6 +58,7 @@ class UnitPrivileges:
             raise AssertionError("the unit must list its capabilities: CapabilityBoundingSet=%s" % bounding)
         self.capabilities = bounding
         self.groups = settings.get("SupplementaryGroups", [])
+        self.runtime_directories = settings.get("RuntimeDirectory", [])
         self.no_new_privileges = settings.get("NoNewPrivileges") == ["yes"]
         self.umask = settings.get("UMask", ["0022"])[0]
         hidepid = settings.get("ProtectProc", ["default"])[0]
@@ -162,11 +163,12 @@ class SandboxedLab:
     """The lab, but vmqd starts in the unit's sandbox, with its own directory
     for the agent's socket, state and log: Agent(SandboxedLab(...))."""
 
-    def __init__(self, lab, name, privileges, without=(), groups=None, locked_memory=None, without_syscalls=()):
+    def __init__(self, lab, name, privileges, without=(), groups=None, locked_memory=None, without_syscalls=(),
+                 writable=()):
         self.lab = lab
         self.workdir = os.path.join(lab.workdir, name)
         os.makedirs(self.workdir)
-        self.prefix = ["sh", "-c", sandbox_script(privileges, [self.workdir]), "vmqd-sandbox"]
+        self.prefix = ["sh", "-c", sandbox_script(privileges, [self.workdir] + list(writable)), "vmqd-sandbox"]
         if locked_memory is not None:
             self.prefix += ["prlimit", "--memlock=%d:%d" % (locked_memory, locked_memory)]
         self.prefix += privileges.setpriv(without, groups) + privileges.seccomp(without_syscalls)
@@ -213,9 +215,10 @@ class UnderTheUnitsPrivileges(unittest.TestCase):
         cls.lab = Lab("sbx", vms=1).__enter__()
         cls.addClassCleanup(cls.lab.__exit__)
 
-    def agent(self, name, without=(), groups=None, locked_memory=None, without_syscalls=()):
-        sandboxed = SandboxedLab(self.lab, name, self.privileges, without, groups, locked_memory, without_syscalls)
-        agent = Agent(sandboxed)
+    def agent(self, name, without=(), groups=None, locked_memory=None, without_syscalls=(), writable=(), config=None):
+        sandboxed = SandboxedLab(self.lab, name, self.privileges, without, groups, locked_memory, without_syscalls,
+                                 writable)
+        agent = Agent(sandboxed, config=config)
         # The lab's agents leave the socket to root; this one uses the unit's group.
         agent.args[agent.args.index("--socket-group") + 1] = (self.privileges.groups or [""])[0]
         return agent
@@ -249,6 +252,23 @@ class UnderTheUnitsPrivileges(unittest.TestCase):
             counters = agent.queue("vm1")["counters"]
             self.assertEqual(counters["classified"]["packets"], 3000)
             self.assertEqual(counters["delivered"]["packets"], 3000)
+            self.assertEqual(agent.stop(), 0, agent.log_text())
+
+    def test_a_vhost_user_queue_and_its_leg_work_with_the_units_privileges(self):
+        # DPDK's EAL keeps its runtime files in /run/dpdk: the unit's RuntimeDirectory=.
+        runtime = self.privileges.runtime_directories
+        self.assertIn("dpdk", runtime, "the unit gives DPDK /run/dpdk")
+        os.makedirs("/run/dpdk", exist_ok=True)
+        config = os.path.join(self.lab.workdir, "vhost.toml")
+        with open(config, "w") as f:
+            f.write('vhost_user_bridge = "br0"\n')
+        with self.agent("vhost", writable=["/run/dpdk"], config=config) as agent:
+            path = os.path.join(agent.lab.workdir, "vm1.sock")
+            status, out, err = agent.vmqctl("queue", "add", "vm1", "--uplink", "uplink0", "--vhost-user", path,
+                                            "--mac", vm_mac(1), "--cpu", "0")
+            self.assertEqual(status, 0, err + agent.log_text())
+            self.assertTrue(stat.S_ISSOCK(os.stat(path).st_mode))
+            self.assertIn("vmqvu1", self.lab.exec("host1", ["ip", "-br", "link"]).stdout)
             self.assertEqual(agent.stop(), 0, agent.log_text())
 
     def assert_fails(self, agent, lacking, message):
