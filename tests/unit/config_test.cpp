@@ -158,6 +158,27 @@ TEST_F(ConfigTest, WrongTypesAndRangesNameTheFileAndTheKey) {
   }
 }
 
+TEST_F(ConfigTest, VhostUserKeys) {
+  auto config = load("vhost_user_socket_group = \"kvm\"\nvhost_user_socket_mode = \"0640\"\n"
+                     "vhost_user_bridge = \"br0\"\n");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->vhost_user_socket_group, "kvm");
+  EXPECT_EQ(config->vhost_user_socket_mode, 0640u);
+  EXPECT_EQ(config->vhost_user_bridge, "br0");
+
+  auto defaults = load("");
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->vhost_user_socket_mode, 0660u);
+  EXPECT_EQ(defaults->vhost_user_bridge, "");
+
+  EXPECT_TRUE(contains(refused("vhost_user_socket_mode = \"0666\"\n"), "lets every user connect"));
+  EXPECT_TRUE(contains(refused("vhost_user_socket_mode = \"0661\"\n"), "lets every user connect"));
+  EXPECT_TRUE(contains(refused("vhost_user_socket_mode = \"rw\"\n"), "not an octal mode"));
+  EXPECT_TRUE(contains(refused("vhost_user_socket_mode = \"01660\"\n"), "not an octal mode"));
+  EXPECT_TRUE(contains(refused("vhost_user_socket_mode = 660\n"), "must be a string"));
+  EXPECT_TRUE(contains(refused("vhost_user_bridge = \"br/0\"\n"), "key 'vhost_user_bridge'"));
+}
+
 TEST_F(ConfigTest, UnknownKeysAreRefused) {
   EXPECT_EQ(refused("max_queues = 8\nmax_queue = 8\n"),
             path() + ": key 'max_queue': unknown key (see deploy/vmqd.toml for the known ones)");

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/names.h"
 #include "core/queue_manager.h"
 #include "unit/fake_dataplane.h"
 
@@ -567,6 +568,64 @@ TEST_F(QueueManagerTest, AStartThatFailsLeavesTheQueueWithItsErrorAndAStartingQu
   ASSERT_TRUE(complete(id));
   EXPECT_EQ(state_of(id), QueueState::running);
   EXPECT_TRUE(manager.queue(id)->last_error.empty());
+}
+
+TEST_F(QueueManagerTest, AVhostUserQueueCarriesItsKindToTheDataplaneAndHasOneSubQueue) {
+  const std::string socket = "/run/vmq/vu/vm1.sock";
+  dp.ports.insert(socket);
+  QueueParams p = params("vm1", socket);
+  p.port_kind = PortKind::vhost_user;
+  auto id = create(p, {FilterMatch{*MacAddress::parse("52:54:00:00:00:01"), 0}});
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_EQ(manager.queue(*id)->port_kind, PortKind::vhost_user);
+  EXPECT_EQ(dp.started.at(*id).port_kind, PortKind::vhost_user);
+  EXPECT_EQ(dp.started.at(*id).port, socket);
+
+  // Sub-queues need a multi-queue tap: refused, nothing created.
+  dp.ports.insert("/run/vmq/vu/vm2.sock");
+  QueueParams wide = params("vm2", "/run/vmq/vu/vm2.sock");
+  wide.port_kind = PortKind::vhost_user;
+  wide.sub_queues = 2;
+  auto refused = manager.allocate(wide);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::invalid_argument);
+  EXPECT_NE(refused.error().message.find("one sub-queue"), std::string::npos) << refused.error().message;
+  EXPECT_EQ(manager.queues().size(), 1u);
+}
+
+TEST_F(QueueManagerTest, APortIsCheckedByItsKind) {
+  QueueParams relative = params("vm1", "vu/vm1.sock");
+  relative.port_kind = PortKind::vhost_user;
+  auto refused = manager.allocate(relative);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("must be an absolute path"), std::string::npos) << refused.error().message;
+  // A path is no network device name.
+  refused = manager.allocate(params("vm1", "/run/vmq/vu/vm1.sock"));
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("invalid port name"), std::string::npos) << refused.error().message;
+  EXPECT_TRUE(manager.queues().empty());
+}
+
+TEST(SocketPathTest, AbsolutePrintableShortAndWithoutDotComponents) {
+  EXPECT_TRUE(check_socket_path("/run/vmq/vu/web1.sock"));
+  EXPECT_TRUE(check_socket_path("/" + std::string(106, 'a')));
+  const std::pair<std::string, std::string> refusals[] = {
+      {"", "must be an absolute path"},
+      {"run/vm1.sock", "must be an absolute path"},
+      {"/" + std::string(107, 'a'), "longer than a Unix socket address allows"},
+      {"/run/vmq/", "names a directory"},
+      {"/run/vmq/vm 1.sock", "only printable ASCII"},
+      {"/run//vm1.sock", "component"},
+      {"/run/../etc/vm1.sock", "component"},
+      {"/run/./vm1.sock", "component"},
+  };
+  for (const auto& [path, why] : refusals) {
+    SCOPED_TRACE(path);
+    auto ok = check_socket_path(path);
+    ASSERT_FALSE(ok);
+    EXPECT_EQ(ok.error().code, Errc::invalid_argument);
+    EXPECT_NE(ok.error().message.find(why), std::string::npos) << ok.error().message;
+  }
 }
 
 }  // namespace

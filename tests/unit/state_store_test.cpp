@@ -48,7 +48,8 @@ std::vector<SavedQueue> sample_state() {
   db.queue.name = "db";
   db.queue.vm = "";
   db.queue.uplink = "eth1";
-  db.queue.port = "vnet2";
+  db.queue.port = "/run/vmq/vu/db.sock";
+  db.queue.port_kind = PortKind::vhost_user;
   db.queue.cpu = 0;
   db.queue.frames = 64;
   db.queue.vlan_mode = VlanMode::trunk;
@@ -136,6 +137,7 @@ TEST_F(StateStoreTest, SaveThenLoadKeepsEveryField) {
     EXPECT_EQ(got.vm, want.vm);
     EXPECT_EQ(got.uplink, want.uplink);
     EXPECT_EQ(got.port, want.port);
+    EXPECT_EQ(got.port_kind, want.port_kind);
     EXPECT_EQ(got.cpu, want.cpu);
     EXPECT_EQ(got.frames, want.frames);
     EXPECT_EQ(got.vlan_mode, want.vlan_mode);
@@ -168,6 +170,17 @@ TEST_F(StateStoreTest, QueuesOfFilesWithoutACpuModeLoadPinned) {
   EXPECT_FALSE(loaded->front().queue.cpu_pinned);
   document["queues"][0]["cpu_pinned"] = "auto";
   EXPECT_TRUE(contains(refused_json(document), "queues[0].cpu_pinned must be true or false"));
+}
+
+TEST_F(StateStoreTest, QueuesOfFilesWithoutAPortKindHaveNetdevPorts) {
+  json document = valid_document();
+  ASSERT_FALSE(document["queues"][0].contains("port_kind"));
+  test::write_file(state_file(), document.dump());
+  auto loaded = store.load();
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  EXPECT_EQ(loaded->front().queue.port_kind, PortKind::netdev);
+  document["queues"][0]["port_kind"] = "vhost";
+  EXPECT_TRUE(contains(refused_json(document), "invalid port kind 'vhost'"));
 }
 
 TEST_F(StateStoreTest, SavedFileIsReadableVmqStateJson) {
