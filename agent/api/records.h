@@ -117,6 +117,22 @@ struct XskCounters {
   }
 };
 
+// A vhost-user port's leg in the bridge (docs/vhost-user.md).
+struct LegCounters {
+  std::uint64_t to_guest = 0;
+  std::uint64_t to_guest_refused = 0;
+  std::uint64_t from_guest = 0;
+
+  bool operator==(const LegCounters&) const = default;
+
+  template <typename V, typename Self>
+  static void fields(V& v, Self& self) {
+    v("to_guest", self.to_guest);
+    v("to_guest_refused", self.to_guest_refused);
+    v("from_guest", self.from_guest);
+  }
+};
+
 // A queue's counters (docs/json.md, "Counters").
 struct Counters {
   Traffic classified;
@@ -127,6 +143,7 @@ struct Counters {
   std::uint64_t port_errors = 0;
   std::uint64_t in_flight = 0;
   XskCounters xsk;
+  std::optional<LegCounters> leg{};  // a vhost-user port with a leg only
 
   bool operator==(const Counters&) const = default;
 
@@ -140,6 +157,7 @@ struct Counters {
     v("port_errors", self.port_errors);
     v("in_flight", self.in_flight);
     v("xsk", self.xsk);
+    v.omittable("leg", self.leg);
   }
 };
 

@@ -21,6 +21,12 @@ QueueStats sum_of_sub_queues(const std::vector<std::pair<unsigned, QueueStats>>&
     sum.xsk_rx_fill_ring_empty += part.xsk_rx_fill_ring_empty;
     sum.xsk_rx_invalid_descs += part.xsk_rx_invalid_descs;
     sum.xsk_tx_invalid_descs += part.xsk_tx_invalid_descs;
+    if (part.leg) {
+      LegStats& leg = sum.leg ? *sum.leg : sum.leg.emplace();
+      leg.to_guest += part.leg->to_guest;
+      leg.to_guest_refused += part.leg->to_guest_refused;
+      leg.from_guest += part.leg->from_guest;
+    }
     sum.sub_queues.push_back({cpu, part.received, part.delivered,
                               part.dropped_port_full + part.dropped_quota + part.dropped_port_refused,
                               part.worker_tid});

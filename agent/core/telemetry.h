@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -49,6 +50,15 @@ struct SubQueueStats {
   int worker_tid = 0;
 };
 
+// The VM's other traffic on its port's leg in the host's bridge (a
+// vhost-user port): broadcast, multicast and unmatched frames, and what the
+// guest transmits.
+struct LegStats {
+  std::uint64_t to_guest = 0;
+  std::uint64_t to_guest_refused = 0;  // no guest connected, or its RX ring full
+  std::uint64_t from_guest = 0;
+};
+
 struct QueueStats {
   Traffic classified;                   // sent to the queue by the classifier
   std::uint64_t received = 0;           // taken from the queue's RX rings by its worker
@@ -67,6 +77,7 @@ struct QueueStats {
   std::uint64_t xsk_tx_invalid_descs = 0;
   int worker_tid = 0;  // the thread serving the queue (its first sub-queue), 0 while it has none
   std::vector<SubQueueStats> sub_queues;  // in sub-queue order
+  std::optional<LegStats> leg;            // a port with a leg only
 };
 
 // A queue's counters from its sub-queues' (each with the CPU serving it):

@@ -28,6 +28,11 @@ struct PortCounters {
   std::uint64_t errors = 0;              // transmit kicks the port refused (down, gone)
   std::uint64_t checksum_completed = 0;  // deferred TCP/UDP checksums completed on the way
   std::uint64_t invalid_descs = 0;       // descriptors the kernel found invalid (AF_XDP ports)
+  // The VM's other traffic, for a port that carries it (a vhost-user port's leg).
+  bool has_leg = false;
+  std::uint64_t leg_to_guest = 0;          // bridge frames put into the guest
+  std::uint64_t leg_to_guest_refused = 0;  // bridge frames the guest had no room for, or no guest
+  std::uint64_t leg_from_guest = 0;        // frames the guest transmitted, written to the bridge
 };
 
 class VmPort {

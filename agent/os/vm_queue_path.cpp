@@ -143,6 +143,7 @@ QueueStats VmQueuePath::stats() const {
     s.xsk_rx_fill_ring_empty += x->rx_fill_ring_empty_descs;
   }
   s.xsk_tx_invalid_descs = port.invalid_descs;
+  if (port.has_leg) s.leg = LegStats{port.leg_to_guest, port.leg_to_guest_refused, port.leg_from_guest};
   return s;
 }
 

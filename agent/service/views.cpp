@@ -46,7 +46,9 @@ api::Counters counters_view(const QueueStats& s) {
           s.port_errors,
           s.in_flight,
           {s.xsk_rx_dropped, s.xsk_rx_ring_full, s.xsk_rx_fill_ring_empty, s.xsk_rx_invalid_descs,
-           s.xsk_tx_invalid_descs}};
+           s.xsk_tx_invalid_descs},
+          s.leg ? std::optional(api::LegCounters{s.leg->to_guest, s.leg->to_guest_refused, s.leg->from_guest})
+                : std::nullopt};
 }
 
 api::Queue queue_view(const Queue& q, const QueueManager& manager, const Telemetry& telemetry, bool detail) {

@@ -89,6 +89,10 @@ class VhostUserPort final : public os::VmPort {
     c.delivered_bytes = delivered_bytes_.load(std::memory_order_relaxed);
     c.refused = refused_.load(std::memory_order_relaxed);
     c.checksum_completed = checksum_completed_.load(std::memory_order_relaxed);
+    c.has_leg = leg_.has_value();
+    c.leg_to_guest = leg_to_guest_.load(std::memory_order_relaxed);
+    c.leg_to_guest_refused = leg_to_guest_refused_.load(std::memory_order_relaxed);
+    c.leg_from_guest = leg_from_guest_.load(std::memory_order_relaxed);
     return c;
   }
 
@@ -114,7 +118,10 @@ class VhostUserPort final : public os::VmPort {
       if (len == 0) break;
       describe_bytes(leg_headers_[n], buffer, static_cast<std::uint32_t>(len));
     }
-    if (n > 0) rte_vhost_enqueue_burst(vid, kGuestRxQueue, leg_burst_.data(), n);
+    if (n == 0) return 0;
+    const std::uint16_t enqueued = rte_vhost_enqueue_burst(vid, kGuestRxQueue, leg_burst_.data(), n);
+    leg_to_guest_.fetch_add(enqueued, std::memory_order_relaxed);
+    leg_to_guest_refused_.fetch_add(n - enqueued, std::memory_order_relaxed);
     return n;
   }
 
@@ -129,6 +136,7 @@ class VhostUserPort final : public os::VmPort {
       leg_->write(std::span(parts.data(), count));
       rte_pktmbuf_free(sent[i]);
     }
+    leg_from_guest_.fetch_add(n, std::memory_order_relaxed);
     return n;
   }
 
@@ -136,6 +144,7 @@ class VhostUserPort final : public os::VmPort {
   unsigned discard_from_bridge() {
     unsigned n = 0;
     while (n < kBurst && leg_->read(std::span(leg_buffers_.data(), kLegFrame)) > 0) ++n;
+    leg_to_guest_refused_.fetch_add(n, std::memory_order_relaxed);
     return n;
   }
 
@@ -193,6 +202,9 @@ class VhostUserPort final : public os::VmPort {
   std::atomic<std::uint64_t> delivered_bytes_{0};
   std::atomic<std::uint64_t> refused_{0};
   std::atomic<std::uint64_t> checksum_completed_{0};
+  std::atomic<std::uint64_t> leg_to_guest_{0};
+  std::atomic<std::uint64_t> leg_to_guest_refused_{0};
+  std::atomic<std::uint64_t> leg_from_guest_{0};
 };
 
 }  // namespace

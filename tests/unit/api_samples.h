@@ -27,6 +27,7 @@ inline api::Counters sample_counters() {
   c.port_errors = 5;
   c.in_flight = 6;
   c.xsk = {7, 8, 9, 10, 12};
+  c.leg = api::LegCounters{13, 14, 15};
   return c;
 }
 
@@ -42,7 +43,13 @@ inline api::Queue sample_queue() {
   q.state = "paused";
   q.ndis_state = "running";
   q.last_error = "port vnet3 vanished";
-  q.filters = {sample_filter(), {8, {3, "web1"}, untagged_rule(), std::nullopt, "filter_hits failed"}};
+  q.filters.push_back(sample_filter());
+  api::Filter unread;  // hits that could not be read: null, with the reason beside them
+  unread.id = 8;
+  unread.queue = {3, "web1"};
+  unread.rule = untagged_rule();
+  unread.hits_error = "filter_hits failed";
+  q.filters.push_back(unread);
   q.counters = sample_counters();
   q.worker = api::QueueWorker{4242, 2};
   q.cpu_mode = "auto";
