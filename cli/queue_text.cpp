@@ -1,6 +1,9 @@
 #include "queue_text.h"
 
+#include <vector>
+
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "format.h"
 #include "table.h"
@@ -57,15 +60,20 @@ std::string counters_table(const api::Counters& c, std::size_t indent) {
   single("xsk rx_fill_ring_empty", c.xsk.rx_fill_ring_empty);
   single("xsk rx_invalid_descs", c.xsk.rx_invalid_descs);
   single("xsk tx_invalid_descs", c.xsk.tx_invalid_descs);
+  if (c.leg) {
+    single("leg to guest", c.leg->to_guest);
+    single("leg to guest refused", c.leg->to_guest_refused);
+    single("leg from guest", c.leg->from_guest);
+  }
   return table.render();
 }
 
 // "0" or "0,1" (VMMQ: each sub-queue's CPU).
 std::string cpus_text(const api::Queue& q) {
   if (q.sub_queues.size() <= 1) return number(q.cpu);
-  std::string out;
-  for (const api::SubQueue& s : q.sub_queues) out += (out.empty() ? "" : ",") + number(s.cpu);
-  return out;
+  std::vector<std::uint32_t> cpus;
+  for (const api::SubQueue& s : q.sub_queues) cpus.push_back(s.cpu);
+  return fmt::format("{}", fmt::join(cpus, ","));
 }
 
 std::string sub_queues_table(const api::Queue& q) {
