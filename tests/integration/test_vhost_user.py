@@ -137,6 +137,9 @@ class VhostUser(unittest.TestCase):
                                      "broadcast does not take the VM's queue")
                     time.sleep(1.5)  # one more stats period: nothing else arrives
                     self.assertEqual(guest.received(), delivered + 500)
+                    leg = agent.queue("vm1")["counters"]["leg"]
+                    self.assertEqual(leg["to_guest"], 500, leg)
+                    self.assertEqual(leg["to_guest_refused"], 0, leg)
 
     def test_what_the_guest_transmits_reaches_the_wire_through_the_leg(self):
         with Lab("vu2", vms=1) as lab:
@@ -149,6 +152,8 @@ class VhostUser(unittest.TestCase):
                     guest_connected(agent, path, guest)
                     wait_for("the guest's frames on the wire", lambda: wire_rx_packets(lab) - before,
                              lambda n: n >= 10000, timeout=20)
+                    leg = agent.queue("vm1")["counters"]["leg"]
+                    self.assertGreaterEqual(leg["from_guest"], 10000, leg)
                 self.assertGreater(guest.transmitted(), 0)
 
     def test_no_guest_means_refused_frames_then_a_new_guest_receives(self):
@@ -174,6 +179,7 @@ class VhostUser(unittest.TestCase):
                 counters = agent.queue("vm1")["counters"]
                 self.assertEqual(counters["delivered"]["packets"], 2000, counters)
                 self.assertEqual(counters["dropped"]["port_refused"], 1000, counters)
+                self.assertNotIn("leg", counters, "no vhost_user_bridge: no leg")
 
     def test_bad_socket_paths_are_refused_and_nothing_is_created(self):
         with Lab("vu4", vms=1) as lab:
