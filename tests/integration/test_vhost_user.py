@@ -27,7 +27,7 @@ class Guest:
     counts what the guest receives, txonly transmits to `peer`. Its busy
     forwarding core is CPU 1; vmqd's queues in these tests run on CPU 0."""
 
-    def __init__(self, workdir, path, mac, mode="rxonly", peer=None):
+    def __init__(self, workdir, path, mac, mode="rxonly", peer=None, checksum_offload=False):
         self.prefix = "vmqvu%d" % os.getpid() + os.path.basename(path).replace(".", "")
         self.log_path = os.path.join(workdir, self.prefix + "-" + mode + ".log")
         # Line-buffered: its statistics reach the log as it prints them.
@@ -37,6 +37,8 @@ class Guest:
                "--total-num-mbufs=8192", "--nb-cores=1"]
         if peer:
             cmd += ["--eth-peer=0," + peer]
+        if checksum_offload:  # UDP and TCP checksum offload: the driver negotiates VIRTIO_NET_F_GUEST_CSUM
+            cmd += ["--rx-offloads=0xc"]
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
@@ -140,6 +142,33 @@ class VhostUser(unittest.TestCase):
                     leg = agent.queue("vm1")["counters"]["leg"]
                     self.assertEqual(leg["to_guest"], 500, leg)
                     self.assertEqual(leg["to_guest_refused"], 0, leg)
+
+    def test_a_deferred_checksum_goes_in_the_virtio_header_or_is_completed_for_a_guest_without_offload(self):
+        with Lab("vu9", vms=1) as lab:
+            with Agent(lab) as agent:
+                path = os.path.join(lab.workdir, "vm1.sock")
+                status, _, err = add_vhost_queue(agent, "vm1", 1, path)
+                self.assertEqual(status, 0, err)
+                # A guest that negotiated GUEST_CSUM gets NEEDS_CSUM: vmq leaves the sum to it.
+                with Guest(lab.workdir, path, vm_mac(1), checksum_offload=True) as guest:
+                    guest_connected(agent, path, guest)
+                    self.assertRegex(agent.log_text(), r"guest connected \(device \d+, features 0x[0-9a-f]*[2367abef]\)")
+                    lab.send(dst_vm=1, count=1000, rate=RATE, udp_checksum="deferred")
+                    guest.wait_received(1000)
+                    counters = agent.queue("vm1")["counters"]
+                    self.assertEqual(counters["delivered"]["packets"], 1000, counters)
+                    self.assertEqual(counters["checksum_completed"], 0, counters)
+                guest.process.wait()
+                wait_for("vmqd to see the guest go", lambda: agent.log_text().count("guest disconnected"),
+                         lambda n: n >= 1)
+                # A guest without checksum offload gets complete checksums: vmq completes them.
+                with Guest(lab.workdir, path, vm_mac(1)) as guest:
+                    guest_connected(agent, path, guest, since=1)
+                    lab.send(dst_vm=1, count=1000, rate=RATE, udp_checksum="deferred")
+                    guest.wait_received(1000)
+                    counters = agent.queue("vm1")["counters"]
+                    self.assertEqual(counters["delivered"]["packets"], 2000, counters)
+                    self.assertEqual(counters["checksum_completed"], 1000, counters)
 
     def test_what_the_guest_transmits_reaches_the_wire_through_the_leg(self):
         with Lab("vu2", vms=1) as lab:
