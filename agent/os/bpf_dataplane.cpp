@@ -7,7 +7,7 @@
 #include "os/abi_conversions.h"
 #include "os/bpffs.h"
 #include "os/netdev.h"
-#include "os/socket_path.h"
+#include "vhost/socket_path.h"
 
 namespace vmq::os {
 
@@ -56,7 +56,7 @@ std::vector<UplinkInfo> BpfDataplane::uplinks() const {
 }
 
 Result<void> BpfDataplane::check_port(PortKind kind, std::string_view port) const {
-  if (kind == PortKind::vhost_user) return check_listen_path(std::string(port));
+  if (kind == PortKind::vhost_user) return vhost::check_listen_path(std::string(port));
   auto index = ifindex_of(std::string(port));
   if (!index) return fail(index.error().code, fmt::format("port {}: {}", port, index.error().message));
   return {};

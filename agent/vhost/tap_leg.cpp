@@ -45,7 +45,7 @@ Result<TapLeg> TapLeg::open(const std::string& name, const std::string& bridge) 
   ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
   if (ioctl(fd.get(), TUNSETIFF, &ifr) != 0) return fail_errno(errno, fmt::format("creating tap {}", name));
   if (auto ok = join_bridge(name, bridge); !ok) return std::unexpected(ok.error());
-  return TapLeg(std::move(fd), name);
+  return TapLeg(std::move(fd));
 }
 
 std::size_t TapLeg::read(std::span<std::uint8_t> buffer) const {

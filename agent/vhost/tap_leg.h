@@ -21,7 +21,6 @@ class TapLeg {
   // Creates tap `name` (non-blocking, plain frames), up, in `bridge`.
   static Result<TapLeg> open(const std::string& name, const std::string& bridge);
 
-  const std::string& name() const { return name_; }
   int fd() const { return fd_.get(); }
   // One frame from the bridge, or 0 when none is waiting.
   std::size_t read(std::span<std::uint8_t> buffer) const;
@@ -29,10 +28,9 @@ class TapLeg {
   bool write(std::span<const iovec> frame) const;
 
  private:
-  TapLeg(UniqueFd fd, std::string name) : fd_(std::move(fd)), name_(std::move(name)) {}
+  explicit TapLeg(UniqueFd fd) : fd_(std::move(fd)) {}
 
   UniqueFd fd_;
-  std::string name_;
 };
 
 }  // namespace vmq::vhost

@@ -12,6 +12,8 @@
 #include <fmt/format.h>
 #include <rte_vhost.h>
 
+#include "vhost/socket_path.h"
+
 namespace vmq::vhost {
 namespace {
 
@@ -63,15 +65,12 @@ constexpr unsigned kCsum = 0, kGuestCsum = 1, kHostTso4 = 11, kHostTso6 = 12, kH
 constexpr std::uint64_t kDisabledFeatures =
     (1ULL << kCsum) | (1ULL << kHostTso4) | (1ULL << kHostTso6) | (1ULL << kHostEcn) | (1ULL << kHostUfo);
 
+// A socket left at the path by a vmqd that stopped goes; one another process
+// listens on, or anything that is not a socket, stays and is refused.
 Result<void> replace_stale_socket(const std::string& path) {
-  struct stat st {};
-  if (lstat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) return {};
-    return fail_errno(errno, fmt::format("vhost-user socket {}", path));
-  }
-  if (!S_ISSOCK(st.st_mode))
-    return fail(Errc::conflict, fmt::format("vhost-user socket {}: the path exists and is not a socket", path));
-  if (unlink(path.c_str()) != 0) return fail_errno(errno, fmt::format("removing the old socket {}", path));
+  if (auto ok = check_listen_path(path); !ok) return ok;
+  if (unlink(path.c_str()) != 0 && errno != ENOENT)
+    return fail_errno(errno, fmt::format("removing the old socket {}", path));
   return {};
 }
 

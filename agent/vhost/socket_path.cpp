@@ -1,18 +1,18 @@
-#include "os/socket_path.h"
+#include "vhost/socket_path.h"
 
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 #include <fmt/format.h>
 
 #include "base/unique_fd.h"
 
-namespace vmq::os {
+namespace vmq::vhost {
 namespace {
 
 // Whether a process accepts connections on the socket at `path`.
@@ -45,4 +45,4 @@ Result<void> check_listen_path(const std::string& path) {
   return {};
 }
 
-}  // namespace vmq::os
+}  // namespace vmq::vhost
