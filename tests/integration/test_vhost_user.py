@@ -5,7 +5,14 @@ its frames into the guest's memory; its leg in the bridge carries broadcast to
 the guest and the guest's transmit to the wire. Bad socket paths are refused
 with nothing created; the socket's group and mode are as configured; a guest
 that goes away and another that connects; a drain under a stream delivers
-every frame it holds; vmqd restarted listens again for the restored queue."""
+every frame it holds; vmqd restarted listens again for the restored queue.
+
+A vhost-user VM is reachable like a tap VM: a guest with a kernel IP stack
+(testpmd forwarding between its virtio-user port and a kernel tap, the
+guest's eth0, in a namespace of its own) answers the wire's ARP through the
+leg and its pings through the queue, receives UDP datagrams in a socket,
+exchanges 4 MiB over TCP each way with the wire, and pings a tap VM and the
+host (an address on br0) and is pinged by them."""
 import json
 import os
 import re
@@ -16,29 +23,47 @@ import subprocess
 import time
 import unittest
 
-from vmqlab import Agent, Lab, require_root, vm_mac, wait_for
+from vmqlab import WIRE_IP, Agent, App, Lab, require_root, run, vm_ip, vm_mac, wait_for
 
 TESTPMD = shutil.which("dpdk-testpmd") or "/usr/bin/dpdk-testpmd"
 RATE = 10000
 
 
+def testpmd_command(prefix, vdevs, options):
+    """dpdk-testpmd without hugepages or PCI, its main core on CPU 0 and its
+    one busy forwarding core on CPU 1 (vmqd's queues in these tests run on
+    CPU 0), printing its port statistics every second."""
+    cmd = ["stdbuf", "-oL", TESTPMD, "--no-huge", "-m", "256", "--no-pci", "--single-file-segments",
+           "--file-prefix", prefix]
+    for vdev in vdevs:
+        cmd += ["--vdev", vdev]
+    return cmd + ["-l", "0,1", "--", "--stats-period", "1", "-a", "--no-lsc-interrupt", "--total-num-mbufs=8192",
+                  "--nb-cores=1"] + options
+
+
+def virtio_user_vdev(path, mac):
+    return "net_virtio_user0,path=%s,queues=1,queue_size=1024,mac=%s" % (path, mac)
+
+
 class Guest:
     """dpdk-testpmd with one virtio-user port on a vhost-user socket: rxonly
-    counts what the guest receives, txonly transmits to `peer`. Its busy
-    forwarding core is CPU 1; vmqd's queues in these tests run on CPU 0."""
+    counts what the guest receives, txonly transmits to `peer`."""
 
     def __init__(self, workdir, path, mac, mode="rxonly", peer=None, checksum_offload=False):
-        self.prefix = "vmqvu%d" % os.getpid() + os.path.basename(path).replace(".", "")
-        self.log_path = os.path.join(workdir, self.prefix + "-" + mode + ".log")
-        # Line-buffered: its statistics reach the log as it prints them.
-        cmd = ["stdbuf", "-oL", TESTPMD, "--no-huge", "-m", "256", "--no-pci", "--single-file-segments", "--file-prefix", self.prefix,
-               "--vdev", "net_virtio_user0,path=%s,queues=1,queue_size=1024,mac=%s" % (path, mac), "-l", "0,1", "--",
-               "--forward-mode=" + mode, "--stats-period", "1", "-a", "--no-lsc-interrupt",
-               "--total-num-mbufs=8192", "--nb-cores=1"]
+        options = ["--forward-mode=" + mode]
         if peer:
-            cmd += ["--eth-peer=0," + peer]
+            options += ["--eth-peer=0," + peer]
         if checksum_offload:  # UDP and TCP checksum offload: the driver negotiates VIRTIO_NET_F_GUEST_CSUM
-            cmd += ["--rx-offloads=0xc"]
+            options += ["--rx-offloads=0xc"]
+        self.start(workdir, path, mode, [virtio_user_vdev(path, mac)], options)
+
+    def start(self, workdir, path, name, vdevs, options, namespace=None):
+        self.prefix = "vmqvu%d" % os.getpid() + os.path.basename(path).replace(".", "")
+        self.log_path = os.path.join(workdir, self.prefix + "-" + name + ".log")
+        cmd = testpmd_command(self.prefix, vdevs, options)
+        if namespace:
+            cmd = ["ip", "netns", "exec", namespace] + cmd
+        # Line-buffered: its statistics reach the log as it prints them.
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
@@ -85,6 +110,62 @@ class Guest:
         return False
 
 
+class KernelGuest(Guest):
+    """A vhost-user VM with a kernel IP stack, in a namespace of its own that
+    the lab's teardown also removes. There testpmd forwards (io) between port
+    0, a virtio-user device on vmqd's socket (the VM's virtio-net device), and
+    port 1, DPDK's TAP PMD, whose kernel tap is the guest's eth0: the VM's MAC,
+    the MAC its queue filters on, and its lab address."""
+
+    def __init__(self, lab, path, vm):
+        self.role = "vhost-vm%d" % vm
+        self.namespace = lab.ns(self.role)
+        self.mac, self.ip = vm_mac(vm), vm_ip(vm)
+        self.process = self.log = None
+        run(["ip", "netns", "add", self.namespace])
+        try:
+            self.run(["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"])
+            self.run(["ip", "link", "set", "lo", "up"])
+            vdevs = [virtio_user_vdev(path, self.mac), "net_tap0,iface=eth0,mac=" + self.mac]
+            self.start(lab.workdir, path, "kernel", vdevs, ["--forward-mode=io"], namespace=self.namespace)
+            self.configure_eth0()
+        except BaseException:
+            self.stop()
+            raise
+
+    def run(self, cmd, **kwargs):
+        return run(["ip", "netns", "exec", self.namespace] + cmd, **kwargs)
+
+    def configure_eth0(self):
+        # Set once testpmd forwards: a MAC set earlier was replaced by a random
+        # one when the TAP PMD's port started.
+        self.wait_forwarding()
+        self.run(["ip", "link", "set", "eth0", "address", self.mac])
+        self.run(["ip", "addr", "add", self.ip + "/24", "dev", "eth0"])
+        self.run(["ip", "link", "set", "eth0", "up"])
+
+    def ping(self, ip, count=10):
+        return ping_replies(self.run(ping_command(ip, count), check=False))
+
+    def stop(self):
+        if self.process:
+            super().stop()
+        run(["ip", "netns", "del", self.namespace], check=False)
+
+
+def ping_command(ip, count):
+    """Bounded: `count` echo requests 50 ms apart, each waiting at most 1 s."""
+    return ["ping", "-c", str(count), "-i", "0.05", "-W", "1", "-q", ip]
+
+
+def ping_replies(result):
+    """The number of echo replies a `ping -q` run reports."""
+    found = re.search(r"(\d+) received", result.stdout)
+    if not found:
+        raise AssertionError("ping reported no count: %s%s" % (result.stdout, result.stderr))
+    return int(found.group(1))
+
+
 def bridge_config(lab, extra=""):
     path = os.path.join(lab.workdir, "vmqd.toml")
     with open(path, "w") as f:
@@ -106,6 +187,33 @@ def guest_connected(agent, path, guest, since=0):
 def wire_rx_packets(lab):
     out = lab.exec("wire", ["ip", "-j", "-s", "link", "show", "wire0"]).stdout
     return json.loads(out)[0]["stats64"]["rx"]["packets"]
+
+
+VHOST_VM = 3  # the vhost-user VM's MAC and address: no lab VM has them
+VHOST_QUEUE = "vm%d" % VHOST_VM
+HOST_IP = "10.77.0.2"  # br0's address in the host namespace, for host-to-VM traffic
+DATAGRAMS = 2000
+TCP_BYTES = 4 << 20
+
+
+def start_vhost_queue(test, agent, lab):
+    """The vhost-user VM's queue, with its leg in br0; returns its socket's path."""
+    path = os.path.join(lab.workdir, VHOST_QUEUE + ".sock")
+    status, _, err = add_vhost_queue(agent, VHOST_QUEUE, VHOST_VM, path)
+    test.assertEqual(status, 0, err)
+    return path
+
+
+def delta(before, after, *keys):
+    for key in keys:
+        before, after = before[key], after[key]
+    return after - before
+
+
+def wire_neighbour(lab, ip):
+    """The MAC the wire's ARP table holds for ip."""
+    entries = json.loads(lab.exec("wire", ["ip", "-j", "neigh", "show", ip]).stdout)
+    return entries[0].get("lladdr") if entries else None
 
 
 @require_root
@@ -337,6 +445,99 @@ class VhostUser(unittest.TestCase):
                     guest_connected(agent, path, guest)
                     lab.send(dst_vm=1, count=2000, rate=RATE)
                     guest.wait_received(2000)
+
+
+    # --- a guest with a kernel IP stack: reachable like a tap VM -------------
+
+    def test_the_wire_reaches_a_kernel_guest_by_arp_through_the_leg_and_ping_through_the_queue(self):
+        with Lab("vu10", vms=1) as lab:
+            with Agent(lab, config=bridge_config(lab)) as agent:
+                path = start_vhost_queue(self, agent, lab)
+                with KernelGuest(lab, path, VHOST_VM) as guest:
+                    guest_connected(agent, path, guest)
+                    before = agent.queue(VHOST_QUEUE)["counters"]
+                    self.assertEqual(ping_replies(lab.ping(VHOST_VM, count=10)), 10)
+                    after = agent.queue(VHOST_QUEUE)["counters"]
+                    self.assertEqual(wire_neighbour(lab, guest.ip), guest.mac, "the guest answered ARP with its MAC")
+                    # The echo requests are unicast to the VM's MAC: its queue. The
+                    # ARP request is broadcast: the bridge floods it to the leg. The
+                    # ARP reply and the echo replies are the guest's transmit: the leg.
+                    self.assertGreaterEqual(delta(before, after, "delivered", "packets"), 10, (before, after))
+                    self.assertGreaterEqual(delta(before, after, "leg", "to_guest"), 1, (before, after))
+                    self.assertGreaterEqual(delta(before, after, "leg", "from_guest"), 11, (before, after))
+                    self.assertEqual(delta(before, after, "leg", "to_guest_refused"), 0, (before, after))
+                    self.assertEqual(guest.ping(WIRE_IP, 10), 10, "the guest reaches the wire too")
+
+
+    def test_kernel_sockets_in_a_kernel_guest_exchange_udp_and_tcp_with_the_wire(self):
+        with Lab("vu11", vms=1) as lab:
+            with Agent(lab, config=bridge_config(lab)) as agent:
+                path = start_vhost_queue(self, agent, lab)
+                with KernelGuest(lab, path, VHOST_VM) as guest:
+                    guest_connected(agent, path, guest)
+                    before = agent.queue(VHOST_QUEUE)["counters"]
+                    receiver = App(lab, guest.role, "udp-recv", "--port", 7000, "--count", DATAGRAMS,
+                                   "--seconds", 30, "--idle", 3, listening=True)
+                    self.addCleanup(receiver.stop)
+                    sent = App(lab, "wire", "udp-send", "--to", guest.ip, "--port", 7000, "--count", DATAGRAMS,
+                               "--rate", 2000, "--seconds", 20).result()
+                    self.assertEqual(sent["sent"], DATAGRAMS)
+                    # A datagram with a bad checksum would never reach the socket.
+                    self.assertEqual(receiver.result()["received"], DATAGRAMS)
+                    after = agent.queue(VHOST_QUEUE)["counters"]
+                    self.assertGreaterEqual(delta(before, after, "delivered", "packets"), DATAGRAMS, (before, after))
+                    # The wire's veth left the UDP checksums to offload and this guest
+                    # did not negotiate GUEST_CSUM: vmq completed every one.
+                    self.assertEqual(delta(before, after, "checksum_completed"), DATAGRAMS, (before, after))
+
+                    before = after
+                    self.assert_tcp_transfer(lab, "wire", guest.role, guest.ip, 7001)
+                    self.assert_tcp_transfer(lab, guest.role, "wire", WIRE_IP, 7002)
+                    after = agent.queue(VHOST_QUEUE)["counters"]
+                    # The guest's 4 MiB left through the leg in frames of at most 1,514 bytes.
+                    self.assertGreater(delta(before, after, "leg", "from_guest"), TCP_BYTES // 1514, (before, after))
+
+    def assert_tcp_transfer(self, lab, sender_role, receiver_role, receiver_ip, port):
+        """TCP_BYTES from sender_role to a listener on receiver_ip, checked by SHA-256."""
+        receiver = App(lab, receiver_role, "tcp-recv", "--listen", receiver_ip, "--port", port, "--seconds", 60,
+                       listening=True)
+        self.addCleanup(receiver.stop)
+        sent = App(lab, sender_role, "tcp-send", "--connect", receiver_ip, "--port", port, "--bytes", TCP_BYTES,
+                   "--seconds", 60).result(timeout=90)
+        received = receiver.result(timeout=90)
+        self.assertEqual(received["received"], TCP_BYTES, (sender_role, receiver_role, received))
+        self.assertEqual(received["sha256"], sent["sha256"], (sender_role, receiver_role))
+
+    def test_a_kernel_guest_and_a_tap_vm_ping_each_other_through_the_bridge(self):
+        with Lab("vu12", vms=2) as lab:
+            with Agent(lab, config=bridge_config(lab)) as agent:
+                agent.add_queue("vm2", 2, cpu=0)
+                path = start_vhost_queue(self, agent, lab)
+                with KernelGuest(lab, path, VHOST_VM) as guest:
+                    guest_connected(agent, path, guest)
+                    before = agent.queue(VHOST_QUEUE)["counters"]
+                    self.assertEqual(ping_replies(lab.exec("vm2", ping_command(guest.ip, 10), check=False)), 10)
+                    self.assertEqual(guest.ping(vm_ip(2), 10), 10)
+                    after = agent.queue(VHOST_QUEUE)["counters"]
+                    # VM to VM never crosses the uplink: all of it is the leg's.
+                    self.assertEqual(delta(before, after, "delivered", "packets"), 0, (before, after))
+                    self.assertGreaterEqual(delta(before, after, "leg", "to_guest"), 20, (before, after))
+                    self.assertGreaterEqual(delta(before, after, "leg", "from_guest"), 20, (before, after))
+
+    def test_the_host_and_a_kernel_guest_ping_each_other_through_the_bridge(self):
+        with Lab("vu13", vms=1) as lab:
+            lab.exec("host1", ["ip", "addr", "add", HOST_IP + "/24", "dev", "br0"])
+            with Agent(lab, config=bridge_config(lab)) as agent:
+                path = start_vhost_queue(self, agent, lab)
+                with KernelGuest(lab, path, VHOST_VM) as guest:
+                    guest_connected(agent, path, guest)
+                    before = agent.queue(VHOST_QUEUE)["counters"]
+                    self.assertEqual(ping_replies(lab.exec("host1", ping_command(guest.ip, 10), check=False)), 10)
+                    self.assertEqual(guest.ping(HOST_IP, 10), 10)
+                    after = agent.queue(VHOST_QUEUE)["counters"]
+                    self.assertEqual(delta(before, after, "delivered", "packets"), 0, (before, after))
+                    self.assertGreaterEqual(delta(before, after, "leg", "to_guest"), 20, (before, after))
+                    self.assertGreaterEqual(delta(before, after, "leg", "from_guest"), 20, (before, after))
 
 
 if __name__ == "__main__":
