@@ -30,6 +30,8 @@ packages=(
   dpdk-dev
   # the metrics test (tests/integration/test_metrics.py) scrapes vmqd with its own Prometheus
   prometheus
+  # the benchmark's peer (tests/bench/ovs_dpdk.py): Open vSwitch with DPDK
+  openvswitch-switch-dpdk
 )
 
 if [[ $(id -u) -ne 0 ]]; then
