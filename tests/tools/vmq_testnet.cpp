@@ -2,10 +2,17 @@
 // sequenced UDP frames (any VLAN tags; UDP checksum none, complete or
 // deferred) on an interface; `recv` counts the test frames an interface
 // receives, per flow, destination MAC and VLAN tag, checks their UDP
-// checksums, and reports sequence gaps, duplicates and reordering as JSON.
+// checksums, and reports sequence gaps, duplicates and reordering as JSON;
+// `tap-read` creates taps and reads them as QEMU's tap back end does.
 // Every loop is bounded by a frame count and a time limit.
 #include <CLI/CLI.hpp>
+#include <poll.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -15,6 +22,7 @@
 
 #include "testnet_frames.h"
 #include "testnet_socket.h"
+#include "testnet_tap.h"
 #include "testnet_udp_sink.h"
 
 namespace {
@@ -24,11 +32,13 @@ using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
 struct SendOptions {
-  std::string iface, dst, src = "02:00:00:00:00:fe", dst_ip = "10.77.0.11", src_ip = "10.77.0.1";
+  std::string iface, src = "02:00:00:00:00:fe", dst_ip = "10.77.0.11", src_ip = "10.77.0.1";
+  std::vector<std::string> dsts;  // round robin over them
   std::vector<std::uint16_t> vlans;
   std::uint32_t flow = 0, flows = 1;  // flows: round robin over flow .. flow+flows-1
   std::uint64_t count = 1000, start_seq = 0;
   double rate = 10000;  // frames per second; 0: as fast as possible
+  std::uint32_t burst = 1;  // frames sent back to back, then a sleep until the next burst is due
   std::size_t size = 64;
   double max_seconds = 60;
   UdpChecksum checksum = UdpChecksum::none;
@@ -37,28 +47,33 @@ struct SendOptions {
 int send_stream(const SendOptions& o) {
   std::string error;
   auto socket = PacketSocket::open(o.iface, error);
-  auto dst = vmq::MacAddress::parse(o.dst);
+  std::vector<vmq::MacAddress> dsts;
+  for (const auto& text : o.dsts)
+    if (auto dst = vmq::MacAddress::parse(text)) dsts.push_back(*dst);
   auto src = vmq::MacAddress::parse(o.src);
   auto dst_ip = parse_ipv4(o.dst_ip.c_str());
   auto src_ip = parse_ipv4(o.src_ip.c_str());
-  if (!socket || !dst || !src || !dst_ip || !src_ip) {
+  if (!socket || dsts.size() != o.dsts.size() || !src || !dst_ip || !src_ip) {
     std::fprintf(stderr, "vmq-testnet send: %s\n", !socket ? error.c_str() : "invalid MAC or IP address");
     return 2;
   }
   // Each flow has its own source port, so the kernel spreads flows over the
   // interface's transmit queues (and the peer's rx queues).
   std::vector<StreamSpec> specs;
-  for (std::uint32_t f = 0; f < o.flows; ++f)
-    specs.push_back({*dst, *src, o.vlans, *src_ip, *dst_ip, static_cast<std::uint16_t>(40000 + o.flow + f), 9,
-                     o.flow + f, o.size, o.checksum});
+  for (const auto& dst : dsts)
+    for (std::uint32_t f = 0; f < o.flows; ++f)
+      specs.push_back({dst, *src, o.vlans, *src_ip, *dst_ip, static_cast<std::uint16_t>(40000 + o.flow + f), 9,
+                       o.flow + f, o.size, o.checksum});
   const auto start = Clock::now();
   const auto deadline = start + std::chrono::duration<double>(o.max_seconds);
   std::uint64_t sent = 0, busy = 0;
   while (sent < o.count && Clock::now() < deadline) {
-    if (o.rate > 0) {
+    if (o.rate > 0 && sent % o.burst == 0) {
       const auto due = start + std::chrono::duration<double>(static_cast<double>(sent) / o.rate);
       const auto now = Clock::now();
-      if (due > now + std::chrono::microseconds(100)) std::this_thread::sleep_until(due);
+      // Bursts sleep, so a rate-limited generator leaves its CPU to others;
+      // single frames spin the last 100 us, so they leave on time.
+      if (o.burst > 1 || due > now + std::chrono::microseconds(100)) std::this_thread::sleep_until(due);
       else while (Clock::now() < due) {}
     }
     const auto frame = build_frame(specs[sent % specs.size()], o.start_seq + sent / specs.size());
@@ -190,6 +205,64 @@ int receive(const RecvOptions& o) {
   return 0;
 }
 
+struct TapReadOptions {
+  std::vector<std::string> taps;
+  double seconds = 60;
+};
+
+std::atomic<bool> stop_reading{false};
+
+struct TapCount {
+  std::uint64_t frames = 0, bytes = 0;
+};
+
+// One thread per tap, as each VM's QEMU reads its own tap: wait for the tap
+// to be readable, then read frames until it is empty.
+TapCount read_tap(const Tap& tap, Clock::time_point deadline) {
+  TapCount count;
+  std::vector<std::uint8_t> buffer(65536);
+  pollfd waiting{tap.fd(), POLLIN, 0};
+  while (!stop_reading && Clock::now() < deadline) {
+    if (poll(&waiting, 1, 50) <= 0) continue;
+    for (;;) {
+      const ssize_t n = ::read(tap.fd(), buffer.data(), buffer.size());
+      if (n <= 0) break;
+      ++count.frames;
+      count.bytes += static_cast<std::uint64_t>(n);
+    }
+  }
+  return count;
+}
+
+int read_taps(const TapReadOptions& o) {
+  std::vector<Tap> taps;
+  for (const auto& name : o.taps) {
+    std::string error;
+    auto tap = Tap::open(name, error);
+    if (!tap) {
+      std::fprintf(stderr, "vmq-testnet tap-read: %s\n", error.c_str());
+      return 2;
+    }
+    taps.push_back(std::move(*tap));
+  }
+  std::signal(SIGTERM, [](int) { stop_reading = true; });
+  std::signal(SIGINT, [](int) { stop_reading = true; });
+  std::fprintf(stderr, "ready\n");
+  std::fflush(stderr);
+  const auto deadline =
+      Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
+  std::vector<TapCount> counts(taps.size());
+  std::vector<std::thread> readers;
+  for (std::size_t i = 0; i < taps.size(); ++i)
+    readers.emplace_back([&, i] { counts[i] = read_tap(taps[i], deadline); });
+  for (auto& r : readers) r.join();
+  json out{{"taps", json::object()}};
+  for (std::size_t i = 0; i < taps.size(); ++i)
+    out["taps"][taps[i].name()] = {{"frames", counts[i].frames}, {"bytes", counts[i].bytes}};
+  std::printf("%s\n", out.dump().c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -198,7 +271,7 @@ int main(int argc, char** argv) {
   SendOptions s;
   auto* send = app.add_subcommand("send", "send a paced stream of sequenced UDP frames");
   send->add_option("--iface", s.iface, "interface to send on")->required();
-  send->add_option("--dst", s.dst, "destination MAC")->required();
+  send->add_option("--dst", s.dsts, "destination MAC (repeat: round robin over them)")->required();
   send->add_option("--src", s.src, "source MAC");
   send->add_option("--vlan", s.vlans, "VLAN tag (repeat for QinQ, outer first)")->check(CLI::Range(0, 4095));
   send->add_option("--dst-ip", s.dst_ip, "destination IPv4 address");
@@ -209,6 +282,8 @@ int main(int argc, char** argv) {
   send->add_option("--count", s.count, "frames to send")->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100'000'000}));
   send->add_option("--start-seq", s.start_seq, "first sequence number");
   send->add_option("--rate", s.rate, "frames per second (0: as fast as possible)");
+  send->add_option("--burst", s.burst, "send this many frames back to back, then sleep until the next burst is due")
+      ->check(CLI::Range(1, 1024));
   send->add_option("--size", s.size, "frame size without FCS")->check(CLI::Range(64, 9000));
   send->add_option("--max-seconds", s.max_seconds, "give up after this long")->check(CLI::Range(0.1, 3600.0));
   send->add_option("--udp-checksum", s.checksum,
@@ -225,7 +300,13 @@ int main(int argc, char** argv) {
   recv->add_option("--listen-udp", r.listen_udp, "also bind this UDP port, so the guest does not answer with ICMP");
   recv->add_option("--first-seq", r.first_seq, "first sequence number sent (gaps before the first received)");
   recv->add_option("--last-seq", r.last_seq, "last sequence number sent (gaps after the last received)");
+  TapReadOptions t;
+  auto* tap_read = app.add_subcommand(
+      "tap-read", "create taps and read them, a thread each, until SIGTERM or --seconds (counts as JSON)");
+  tap_read->add_option("--tap", t.taps, "tap to create and read (repeat)")->required();
+  tap_read->add_option("--seconds", t.seconds, "read at most this long")->check(CLI::Range(0.1, 3600.0));
   CLI11_PARSE(app, argc, argv);
   if (send->parsed()) return send_stream(s);
+  if (tap_read->parsed()) return read_taps(t);
   return receive(r);
 }
