@@ -17,7 +17,12 @@
 namespace vmq::os {
 namespace {
 
-constexpr int kIdleRoundsBeforeSleep = 64;
+// After its last frame a worker polls this long before it sleeps: frames that
+// follow closely need no wakeup. A time, not a count of rounds, because a
+// round over many queues is long (64 rounds over 8 vhost-user queues were
+// ~100 us of polling per wakeup, a third of vmqd's CPU at 12,500 frames/s a
+// queue: docs/performance.md, host CPU per frame).
+constexpr auto kPollBeforeSleep = std::chrono::microseconds(10);
 constexpr int kSleepAwaitingPortMs = 1;  // completions come without a wakeup
 constexpr int kSleepIdleMs = 200;
 
@@ -109,7 +114,7 @@ void Worker::run(std::promise<Result<void>> started) {
   tid_ = gettid();
   started.set_value({});
 
-  int idle_rounds = 0;
+  auto last_work = std::chrono::steady_clock::now();
   while (apply_commands()) {
     bool idle = true;
     unsigned frames = 0;
@@ -118,12 +123,13 @@ void Worker::run(std::promise<Result<void>> started) {
       idle = idle && round.idle();
       frames += round.frames;
     }
+    const auto now = std::chrono::steady_clock::now();
     if (!idle) {
       frames_.fetch_add(frames, std::memory_order_relaxed);
-      idle_rounds = 0;
+      last_work = now;
       continue;
     }
-    if (++idle_rounds >= kIdleRoundsBeforeSleep) wait_for_work();
+    if (now - last_work >= kPollBeforeSleep) wait_for_work();
   }
 }
 
