@@ -191,6 +191,7 @@ class OvsDpdk:
         end_process(self.vswitchd)
         end_process(self.ovsdb_server)
         self.vswitchd = self.ovsdb_server = None
+        self._detach_uplink_program()
         for console in self._consoles:
             console.close()
         self._consoles = []
@@ -208,6 +209,15 @@ class OvsDpdk:
         return False
 
     # -- measurements ------------------------------------------------------
+
+    def _detach_uplink_program(self):
+        """DPDK's AF_XDP PMD leaves its XDP program (xsk_def_prog) on the
+        uplink when OVS exits; whatever uses the uplink next would find it."""
+        link = subprocess.run(["ip", "-n", self.netns, "-d", "link", "show", "dev", self.uplink],
+                              capture_output=True, text=True)
+        if "xsk_def_prog" in link.stdout:
+            subprocess.run(["ip", "-n", self.netns, "link", "set", "dev", self.uplink, "xdp", "off"],
+                           capture_output=True)
 
     def pmd_stats(self):
         """The PMD thread's dpif-netdev/pmd-stats-show as a dict (see parse_pmd_stats)."""
