@@ -210,6 +210,10 @@ class Guests:
 
     def __init__(self, workdir, sockets, server=False):
         self.prefix = "bhc%d" % os.getpid()
+        self.server_sockets = sockets if server else []
+        for path in self.server_sockets:  # a server's socket outlives it; a new one cannot bind over it
+            if os.path.exists(path):
+                os.unlink(path)
         self.log_path = os.path.join(workdir, "testpmd.log")
         self.log = open(self.log_path, "w")
         cmd = ["stdbuf", "-oL", "dpdk-testpmd", "--no-huge", "-m", "512", "--no-pci", "--single-file-segments",
@@ -224,6 +228,8 @@ class Guests:
 
     def wait_forwarding(self):
         wait_until("testpmd's forwarding", lambda: "Port statistics" in self.output(), process=self.process)
+        if "failed to initialize" in self.output():
+            raise RuntimeError("a guest's port did not start: see %s" % self.log_path)
 
     def output(self):
         with open(self.log_path) as f:
@@ -241,6 +247,9 @@ class Guests:
             self.process.wait(timeout=10)
         self.log.close()
         shutil.rmtree("/var/run/dpdk/" + self.prefix, ignore_errors=True)
+        for path in self.server_sockets:
+            if os.path.exists(path):
+                os.unlink(path)
 
 
 def send(build, vms, rate, seconds, size):
