@@ -14,6 +14,12 @@
  *   udp-reset   zero the UDP counters         -> @vmq udp-reset
  *   udp-count   the UDP counters              -> @vmq udp count=N unique=U bytes=B other=O
  *   snmp        the kernel's checksum errors  -> @vmq snmp udp_in_csum_errors=N tcp_in_csum_errors=M ...
+ *   link        eth0's state                  -> @vmq link operstate=up carrier=1
+ *   tcp-send IP PORT BYTES                    -> @vmq tcp-sent bytes=N sha256=HEX
+ *               one connection to IP:PORT carrying BYTES pseudo-random bytes
+ *               (xorshift32, seed 1), closed; replies once the peer has closed
+ *               too, so every byte was acknowledged. At most 60 s blocked in a
+ *               send or receive, else "@vmq error tcp-send ...".
  *   quit        exit                          -> @vmq bye
  * and on its own: "@vmq ready udp=P tcp=Q" once it listens, and
  * "@vmq tcp bytes=N sha256=HEX" for every connection that ended.
@@ -31,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -195,6 +202,78 @@ static int listen_on(int type, int port) {
   return fd;
 }
 
+/* The first line of a file under /sys, without its newline ("?" if unreadable). */
+static void read_line(const char *path, char *out, size_t size) {
+  FILE *f = fopen(path, "r");
+  if (!f || !fgets(out, (int)size, f)) snprintf(out, size, "?");
+  if (f) fclose(f);
+  out[strcspn(out, "\n")] = '\0';
+}
+
+/* tcp-send IP PORT BYTES: see the header. Blocks the agent while it runs. */
+static void tcp_send(const char *args) {
+  char ip[64];
+  int port = 0;
+  unsigned long long total = 0;
+  struct in_addr address;
+  if (sscanf(args, "%63s %d %llu", ip, &port, &total) != 3 || port <= 0 || port > 65535 ||
+      inet_pton(AF_INET, ip, &address) != 1) {
+    reply("error tcp-send needs IP PORT BYTES");
+    return;
+  }
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    reply("error tcp-send socket: %s", strerror(errno));
+    return;
+  }
+  struct timeval timeout = {.tv_sec = 60};
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr = address};
+  if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+    reply("error tcp-send connect: %s", strerror(errno));
+    close(fd);
+    return;
+  }
+  struct sha256 hash;
+  sha256_init(&hash);
+  uint8_t buf[16384];
+  uint32_t x = 1;
+  unsigned long long sent = 0;
+  while (sent < total) {
+    size_t n = total - sent < sizeof buf ? (size_t)(total - sent) : sizeof buf;
+    for (size_t i = 0; i < n; i++) {
+      x ^= x << 13;
+      x ^= x >> 17;
+      x ^= x << 5;
+      buf[i] = (uint8_t)x;
+    }
+    sha256_update(&hash, buf, n);
+    for (size_t off = 0; off < n;) {
+      ssize_t w = send(fd, buf + off, n - off, MSG_NOSIGNAL);
+      if (w <= 0) {
+        reply("error tcp-send after %llu bytes: %s", sent + off, w < 0 ? strerror(errno) : "closed");
+        close(fd);
+        return;
+      }
+      off += (size_t)w;
+    }
+    sent += n;
+  }
+  shutdown(fd, SHUT_WR);
+  ssize_t r;
+  while ((r = read(fd, buf, sizeof buf)) > 0) { /* until the peer closes: bounded by SO_RCVTIMEO */
+  }
+  close(fd);
+  if (r < 0) {
+    reply("error tcp-send waiting for the peer to close: %s", strerror(errno));
+    return;
+  }
+  char hex[65];
+  sha256_hex(&hash, hex);
+  reply("tcp-sent bytes=%llu sha256=%s", sent, hex);
+}
+
 static void command(const char *line, int *running) {
   if (strcmp(line, "udp-reset") == 0) {
     udp_reset();
@@ -206,6 +285,13 @@ static void command(const char *line, int *running) {
           "tcp_in_csum_errors=%lld tcp_in_segs=%lld",
           snmp_field("Udp", "InDatagrams"), snmp_field("Udp", "InCsumErrors"), snmp_field("Udp", "InErrors"),
           snmp_field("Udp", "RcvbufErrors"), snmp_field("Tcp", "InCsumErrors"), snmp_field("Tcp", "InSegs"));
+  } else if (strcmp(line, "link") == 0) {
+    char operstate[32], carrier[8];
+    read_line("/sys/class/net/eth0/operstate", operstate, sizeof operstate);
+    read_line("/sys/class/net/eth0/carrier", carrier, sizeof carrier);
+    reply("link operstate=%s carrier=%s", operstate, carrier);
+  } else if (strncmp(line, "tcp-send ", 9) == 0) {
+    tcp_send(line + 9);
   } else if (strcmp(line, "quit") == 0) {
     reply("bye");
     *running = 0;
